@@ -1,0 +1,22 @@
+# Every dependency is a Debian 12 package. A missing one stops configure with the package to install
+# (lab/setup.sh installs them all).
+function(zhil_require_package name debian_package)
+  find_package(${name} ${ARGN} QUIET)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR
+      "zhil: ${name} not found. Install the Debian package '${debian_package}' "
+      "(sudo apt-get install ${debian_package}), or run lab/setup.sh which installs everything.")
+  endif()
+endfunction()
+
+zhil_require_package(Boost libboost1.81-dev 1.81 CONFIG)
+zhil_require_package(yaml-cpp libyaml-cpp-dev)
+zhil_require_package(nlohmann_json nlohmann-json3-dev 3.11)
+zhil_require_package(CLI11 libcli11-dev CONFIG)
+zhil_require_package(muparser libmuparser-dev CONFIG)
+zhil_require_package(OpenSSL libssl-dev)
+zhil_require_package(Threads libc6-dev)
+if(ZHIL_BUILD_TESTS)
+  zhil_require_package(GTest libgtest-dev)
+  zhil_require_package(benchmark libbenchmark-dev)
+endif()

@@ -1,0 +1,25 @@
+#pragma once
+// Parameters from two layers, key by key: `overrides` (a scenario's core_params, a station entry's
+// params) over `base` (a station's core params, a device fixture file).
+#include <string>
+#include <vector>
+
+#include "harness/config/config_node.hpp"
+
+namespace zhil {
+
+class LayeredConfig {
+ public:
+  LayeredConfig(ConfigNode base, ConfigNode overrides) : base_(std::move(base)), overrides_(std::move(overrides)) {}
+  ConfigNode get(const std::string& key) const;  // may be undefined
+  ConfigNode require(const std::string& key) const;
+  void expect_keys(const std::vector<std::string>& allowed) const;
+  double quantity(const std::string& key, const std::string& unit, double fallback) const;
+  double require_quantity(const std::string& key, const std::string& unit) const;
+  std::string where() const;
+
+ private:
+  ConfigNode base_, overrides_;
+};
+
+}  // namespace zhil

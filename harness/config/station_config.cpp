@@ -1,0 +1,152 @@
+#include "harness/config/station_config.hpp"
+
+#include <set>
+
+namespace zhil {
+namespace {
+
+// "pack{i}" with count: 3 -> pack1, pack2, pack3 (so a 64-pack station is one entry).
+std::string expand_name(const std::string& pattern, long i) {
+  std::string out = pattern;
+  auto pos = out.find("{i}");
+  if (pos != std::string::npos) out.replace(pos, 3, std::to_string(i));
+  return out;
+}
+
+bool valid_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
+PackLimits read_pack_limits(const ConfigNode& n) {
+  n.expect_keys({"i_charge_max", "i_discharge_max", "soc_min", "soc_max", "t_max"});
+  PackLimits l;
+  l.i_charge_max_a = n.require("i_charge_max").as_quantity("A");
+  l.i_discharge_max_a = n.require("i_discharge_max").as_quantity("A");
+  l.soc_min = n.require("soc_min").as_quantity("1");
+  l.soc_max = n.require("soc_max").as_quantity("1");
+  l.t_max_c = n.require("t_max").as_quantity("degC");
+  if (l.i_charge_max_a < 0 || l.i_discharge_max_a < 0) n.fail("current limits must be >= 0");
+  if (!(0 <= l.soc_min && l.soc_min < l.soc_max && l.soc_max <= 1))
+    n.fail("need 0 <= soc_min < soc_max <= 1");
+  return l;
+}
+
+InverterLimits read_inverter_limits(const ConfigNode& n) {
+  n.expect_keys({"p_discharge_max", "p_charge_max", "s_max"});
+  InverterLimits l;
+  l.p_discharge_max_w = n.require("p_discharge_max").as_quantity("W");
+  l.p_charge_max_w = n.require("p_charge_max").as_quantity("W");
+  l.s_max_va = n.require("s_max").as_quantity("VA");
+  if (l.p_discharge_max_w < 0 || l.p_charge_max_w < 0 || l.s_max_va <= 0)
+    n.fail("power limits must be >= 0 and s_max > 0");
+  return l;
+}
+
+}  // namespace
+
+std::vector<const DeviceConfig*> StationConfig::with_role(const std::string& role) const {
+  std::vector<const DeviceConfig*> out;
+  for (const auto& d : devices)
+    if (d.role == role) out.push_back(&d);
+  return out;
+}
+
+const DeviceConfig* StationConfig::find(const std::string& name) const {
+  for (const auto& d : devices)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+StationConfig load_station(const std::string& path) {
+  ConfigNode root = ConfigNode::load_file(path);
+  root.expect_keys({"station", "description", "cycle", "grid", "core", "devices"});
+  StationConfig st;
+  st.file = path;
+  st.name = root.require("station").as_string();
+  st.description = root.get_string("description", "");
+  if (root.has("cycle")) {
+    st.cycle = root["cycle"].as_duration();
+    if (st.cycle < std::chrono::milliseconds(1) || st.cycle > std::chrono::seconds(60))
+      root["cycle"].fail("cycle must be between 1 ms and 60 s");
+  }
+  if (ConfigNode g = root["grid"]; g.defined()) {
+    g.expect_keys({"nominal_frequency", "nominal_voltage"});
+    st.nominal_frequency_hz = g.get_quantity("nominal_frequency", "Hz", 60.0);
+    st.nominal_voltage_v = g.get_quantity("nominal_voltage", "V", 480.0);
+    if (st.nominal_frequency_hz != 50.0 && st.nominal_frequency_hz != 60.0)
+      g["nominal_frequency"].fail("nominal frequency must be 50 Hz or 60 Hz");
+  }
+  ConfigNode core = root.require("core");
+  core.expect_keys({"name", "params"});
+  st.core = core.require("name").as_string();
+  st.core_params = core["params"];
+
+  std::set<std::string> names;
+  // Inverters that take "the next N packs" are resolved after every pack is known.
+  std::vector<std::pair<std::size_t, long>> packs_each;
+  for (const ConfigNode& entry : root.require("devices").items()) {
+    entry.expect_keys({"name", "count", "role", "model", "link", "params", "limits", "packs", "packs_each"});
+    long count = entry.has("count") ? entry["count"].as_integer(1, 4096) : 1;
+    std::string pattern = entry.require("name").as_string();
+    if (count > 1 && pattern.find("{i}") == std::string::npos)
+      entry["name"].fail("with count > 1 the name needs '{i}', e.g. pack{i}");
+    for (long i = 1; i <= count; ++i) {
+      DeviceConfig d;
+      d.name = expand_name(pattern, i);
+      if (!valid_name(d.name)) entry["name"].fail("device name '" + d.name + "' must be letters, digits, _ or -");
+      if (!names.insert(d.name).second) entry["name"].fail("device name '" + d.name + "' used twice");
+      d.role = entry.require("role").as_string();
+      if (d.role != "pack" && d.role != "inverter" && d.role != "grid" && d.role != "load")
+        entry["role"].fail("role must be pack, inverter, grid or load");
+      d.model = entry.require("model").as_string();
+      d.entry = entry;
+      d.params = entry["params"];
+      d.link = entry["link"];
+      d.link_type = "in-process";
+      if (d.link.defined()) d.link_type = d.link.require("type").as_string();
+      if (d.role == "pack") d.pack_limits = read_pack_limits(entry.require("limits"));
+      if (d.role == "inverter") {
+        d.inverter_limits = read_inverter_limits(entry.require("limits"));
+        if (entry.has("packs") == entry.has("packs_each"))
+          entry.fail("an inverter needs exactly one of 'packs' (names) or 'packs_each' (a count)");
+        if (entry.has("packs"))
+          for (const ConfigNode& p : entry["packs"].items()) d.packs.push_back(p.as_string());
+        else
+          packs_each.emplace_back(st.devices.size(), entry["packs_each"].as_integer(1, 4096));
+      } else if (entry.has("packs") || entry.has("packs_each") ) {
+        entry.fail("only inverters have packs");
+      }
+      st.devices.push_back(std::move(d));
+    }
+  }
+  std::vector<std::string> pack_names;
+  for (const auto& d : st.devices)
+    if (d.role == "pack") pack_names.push_back(d.name);
+  std::size_t next = 0;
+  for (auto [index, n] : packs_each) {
+    auto& inv = st.devices[index];
+    for (long k = 0; k < n; ++k) {
+      if (next >= pack_names.size())
+        inv.entry["packs_each"].fail("not enough packs for " + inv.name + " to take " + std::to_string(n));
+      inv.packs.push_back(pack_names[next++]);
+    }
+  }
+  std::set<std::string> used;
+  for (const auto& d : st.devices) {
+    for (const auto& p : d.packs) {
+      const DeviceConfig* pd = st.find(p);
+      if (!pd || pd->role != "pack") d.entry.fail("inverter " + d.name + " names '" + p + "', which is not a pack of this station");
+      if (!used.insert(p).second) d.entry.fail("pack " + p + " is on the DC bus of two inverters");
+    }
+  }
+  for (const auto& p : pack_names)
+    if (!used.count(p)) root.require("devices").fail("pack " + p + " is not on any inverter's DC bus");
+  if (st.with_role("grid").size() != 1) root.require("devices").fail("a station needs exactly one grid device");
+  return st;
+}
+
+}  // namespace zhil

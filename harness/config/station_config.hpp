@@ -1,0 +1,58 @@
+#pragma once
+// A station (bench) as its YAML file describes it: which devices, what each is (role and model),
+// where it is and how it is reached (link: labgrid's "resource" apart from the "driver"), the limits
+// the safety envelope enforces for it, and the control core the station runs.
+#include <string>
+#include <vector>
+
+#include "harness/config/config_node.hpp"
+#include "harness/time.hpp"
+
+namespace zhil {
+
+struct PackLimits {
+  double i_charge_max_a = 0;
+  double i_discharge_max_a = 0;
+  double soc_min = 0;
+  double soc_max = 1;
+  double t_max_c = 0;
+};
+
+struct InverterLimits {
+  double p_discharge_max_w = 0;
+  double p_charge_max_w = 0;
+  double s_max_va = 0;
+};
+
+struct DeviceConfig {
+  std::string name;
+  std::string role;   // pack, inverter, grid, load
+  std::string model;  // e.g. pack-simulator; later drivers name their product here
+  std::string link_type;  // in-process (simulators); modbus-tcp, socketcan, ... in later issues
+  ConfigNode link;
+  ConfigNode params;
+  ConfigNode entry;                // the whole device entry, for error locations
+  std::vector<std::string> packs;  // inverter: the packs on its DC bus
+  PackLimits pack_limits;
+  InverterLimits inverter_limits;
+};
+
+struct StationConfig {
+  std::string name;
+  std::string file;
+  std::string description;
+  Duration cycle{std::chrono::milliseconds(100)};
+  double nominal_frequency_hz = 60.0;
+  double nominal_voltage_v = 480.0;
+  std::string core = "reference";
+  ConfigNode core_params;
+  std::vector<DeviceConfig> devices;
+
+  std::vector<const DeviceConfig*> with_role(const std::string& role) const;
+  const DeviceConfig* find(const std::string& name) const;
+};
+
+// Throws ConfigError naming file:line:column.
+StationConfig load_station(const std::string& path);
+
+}  // namespace zhil

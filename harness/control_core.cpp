@@ -1,0 +1,60 @@
+#include "harness/control_core.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "harness/control/reference_energy_manager.hpp"
+
+namespace zhil {
+
+SignalId CoreIo::input(const std::string& name) const {
+  SignalId id = signals_.find(name);
+  if (id == kNoSignal) throw std::runtime_error("control core: no signal '" + name + "' on this station");
+  return id;
+}
+
+SignalId CoreIo::command(const std::string& name) const {
+  SignalId id = input(name);
+  if (signals_.info(id).kind != SignalKind::command)
+    throw std::runtime_error("control core: '" + name + "' is a " + to_string(signals_.info(id).kind) +
+                             ", not a command");
+  return id;
+}
+
+SignalId CoreIo::publish(const std::string& name, const std::string& unit) {
+  SignalId id;
+  if (auto s = signals_.add(name, unit, SignalKind::measurement, "core", &id); !s) throw std::runtime_error(s.message());
+  own_.push_back(id);
+  return id;
+}
+
+void CoreIo::set(SignalId id, double value) {
+  if (signals_.info(id).kind != SignalKind::command &&
+      std::find(own_.begin(), own_.end(), id) == own_.end())
+    throw std::logic_error("control core wrote '" + signals_.info(id).name + "', which is not a command");
+  signals_.set(id, value, now_);
+}
+
+CoreRegistry& CoreRegistry::instance() {
+  static CoreRegistry registry = [] {
+    CoreRegistry r;
+    r.add("reference", [] { return std::make_unique<ReferenceEnergyManager>(); });
+    return r;
+  }();
+  return registry;
+}
+
+void CoreRegistry::add(const std::string& name, Factory factory) { factories_[name] = std::move(factory); }
+
+std::unique_ptr<ControlCore> CoreRegistry::create(const std::string& name) const {
+  auto it = factories_.find(name);
+  return it == factories_.end() ? nullptr : it->second();
+}
+
+std::vector<std::string> CoreRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [n, f] : factories_) out.push_back(n);
+  return out;
+}
+
+}  // namespace zhil

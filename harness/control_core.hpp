@@ -1,0 +1,69 @@
+#pragma once
+// The control core is the software under test: it observes signals and writes setpoints, once per
+// cycle, and never calls a device. Whatever it writes goes through the safety envelope first.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/config/layered_config.hpp"
+#include "harness/signal_table.hpp"
+#include "harness/time.hpp"
+
+namespace zhil {
+
+struct StationConfig;
+
+// The core's only access to the run: read any signal, write commands (and the signals it
+// published for its own observability, e.g. its forecast).
+class CoreIo {
+ public:
+  explicit CoreIo(SignalTable& signals) : signals_(signals) {}
+  // Before the table is frozen (in configure): resolve names. Throw std::runtime_error if unknown.
+  SignalId input(const std::string& name) const;
+  SignalId command(const std::string& name) const;
+  SignalId publish(const std::string& name, const std::string& unit);
+
+  double get(SignalId id) const { return signals_.value(id); }
+  Quality quality(SignalId id) const { return signals_.quality(id); }
+  // Throws std::logic_error when id is neither a command nor a signal this core published.
+  void set(SignalId id, double value);
+  void set_time(Time now) { now_ = now; }
+
+ private:
+  SignalTable& signals_;
+  std::vector<SignalId> own_;
+  Time now_{0};
+};
+
+struct CoreContext {
+  const StationConfig& station;
+  LayeredConfig params;  // the scenario's core_params over the station's core.params
+  Duration cycle;
+  double start_time_of_day_s = 0;
+};
+
+class ControlCore {
+ public:
+  virtual ~ControlCore() = default;
+  // Resolve signals and read parameters (throw ConfigError / std::runtime_error on bad ones).
+  virtual void configure(const CoreContext& context, CoreIo& io) = 0;
+  // Observe and set setpoints for this cycle.
+  virtual void step(Time now, CoreIo& io) = 0;
+};
+
+// Cores by name, as stations name them ("reference"; Python cores register here in a later issue).
+class CoreRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<ControlCore>()>;
+  static CoreRegistry& instance();
+  void add(const std::string& name, Factory factory);
+  std::unique_ptr<ControlCore> create(const std::string& name) const;  // nullptr if unknown
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, Factory> factories_;
+};
+
+}  // namespace zhil

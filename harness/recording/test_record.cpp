@@ -1,0 +1,161 @@
+#include "harness/recording/test_record.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace zhil {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json number_or_null(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return *v;
+}
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(tmp + ": cannot create");
+    out << text;
+    if (!out.flush()) throw std::runtime_error(tmp + ": write failed");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+json evidence_json(const std::optional<Evidence>& e) {
+  if (!e) return nullptr;
+  json values = json::object();
+  for (const auto& [n, v] : e->values) values[n] = std::isfinite(v) ? json(v) : json(nullptr);
+  return json{{"t", e->t_s}, {"what", e->what}, {"values", values}};
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_record_json(const TestRecord& r, const std::string& path) {
+  json j;
+  j["schema"] = "zhil.record/1";
+  j["run"] = {{"id", r.run_id},
+              {"started_utc", r.started_utc},
+              {"ended_utc", r.ended_utc},
+              {"wall_seconds", r.wall_seconds},
+              {"speed_x_real_time", r.speed_x}};
+  if (r.real_time)
+    j["run"]["real_time"] = {{"overruns", r.rt_overruns}, {"skipped_cycles", r.rt_skipped},
+                             {"start_latency_p50_us", r.rt_p50_us}, {"start_latency_p99_us", r.rt_p99_us},
+                             {"start_latency_max_us", r.rt_max_us}, {"max_cycle_work_us", r.rt_max_work_us}};
+  j["verdict"] = to_string(r.verdict);
+  j["error"] = r.error.empty() ? json(nullptr) : json(r.error);
+  j["software"] = {{"name", "zhil"}, {"version", r.software_version}};
+  j["mode"] = r.real_time ? "real-time" : "simulated";
+  j["seed"] = r.seed;
+  j["station"] = {{"name", r.station_name}, {"file", r.station_file}, {"sha256", r.station_sha256}};
+  j["scenario"] = {{"name", r.scenario_name}, {"file", r.scenario_file}, {"sha256", r.scenario_sha256}};
+  j["core"] = r.core;
+  json devices = json::array();
+  json dut = json::array();
+  for (const auto& d : r.devices) {
+    devices.push_back({{"name", d.name}, {"role", d.role}, {"model", d.model}, {"link", d.link},
+                       {"identity", d.identity}, {"final_state", d.state}});
+    if (d.role == "pack") dut.push_back({{"device", d.name}, {"serial", d.identity}});
+  }
+  j["dut"] = dut;
+  j["devices"] = devices;
+  j["time"] = {{"start_s", 0.0}, {"end_s", r.end_s}, {"duration_s", r.duration_s}, {"cycle_s", r.cycle_s},
+               {"cycles", r.cycles}};
+  json checks = json::array();
+  for (const auto& c : r.checks)
+    checks.push_back({{"name", c.name}, {"kind", c.kind}, {"condition", c.condition}, {"verdict", to_string(c.outcome)},
+                      {"evidence", evidence_json(c.evidence)}, {"defined_at", c.where}});
+  j["checks"] = checks;
+  json ms = json::array();
+  for (const auto& m : r.measurements)
+    ms.push_back({{"name", m.name}, {"signal", m.signal}, {"aggregate", m.aggregate}, {"value", number_or_null(m.value)},
+                  {"unit", m.unit}, {"low", number_or_null(m.low)}, {"high", number_or_null(m.high)},
+                  {"verdict", m.outcome}, {"defined_at", m.where}});
+  j["measurements"] = ms;
+  json safe = json::array();
+  for (const auto& s : r.safe_state)
+    safe.push_back({{"device", s.device}, {"commanded", s.commanded}, {"verified", s.verified}, {"detail", s.detail}});
+  j["safe_state"] = safe;
+  j["envelope_interventions"] = r.envelope_interventions;
+  json events = json::array();
+  for (const auto& e : r.events) events.push_back({{"t", e.t_s}, {"what", e.what}});
+  j["events"] = events;
+  j["events_dropped"] = r.events_dropped;
+  j["timeseries"] = {{"file", r.timeseries_file}, {"rows", r.timeseries_rows}};
+  write_atomically(path, j.dump(2) + "\n");
+}
+
+void write_junit_xml(const TestRecord& r, const std::string& path) {
+  std::size_t failures = 0, errors = 0;
+  for (const auto& c : r.checks) failures += c.outcome == CheckOutcome::fail;
+  for (const auto& m : r.measurements) failures += m.outcome == "FAIL";
+  if (r.verdict == Verdict::error || r.verdict == Verdict::aborted) errors = 1;
+  std::ostringstream x;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x << "<testsuite name=\"" << xml_escape(r.scenario_name) << "\" tests=\""
+    << r.checks.size() + r.measurements.size() + errors << "\" failures=\"" << failures << "\" errors=\"" << errors
+    << "\" time=\"" << r.end_s << "\">\n";
+  x << "  <properties><property name=\"station\" value=\"" << xml_escape(r.station_name)
+    << "\"/><property name=\"seed\" value=\"" << r.seed << "\"/><property name=\"verdict\" value=\""
+    << to_string(r.verdict) << "\"/></properties>\n";
+  const std::string cls = "zhil." + xml_escape(r.scenario_name);
+  for (const auto& c : r.checks) {
+    x << "  <testcase classname=\"" << cls << "\" name=\"" << xml_escape(c.name) << "\">";
+    if (c.outcome == CheckOutcome::fail) {
+      std::ostringstream msg;
+      msg << c.kind << " " << c.condition;
+      if (c.evidence) {
+        msg << " violated at t=" << c.evidence->t_s << " s (" << c.evidence->what << ")";
+        for (const auto& [n, v] : c.evidence->values) msg << " " << n << "=" << v;
+      }
+      x << "<failure message=\"" << xml_escape(msg.str()) << "\"/>";
+    } else if (c.outcome == CheckOutcome::incomplete) {
+      x << "<skipped message=\"run ended before the check's window\"/>";
+    }
+    x << "</testcase>\n";
+  }
+  for (const auto& m : r.measurements) {
+    x << "  <testcase classname=\"" << cls << "\" name=\"" << xml_escape(m.name) << "\">";
+    if (m.outcome == "FAIL") {
+      std::ostringstream msg;
+      msg << m.aggregate << " of " << m.signal << " = " << (m.value ? *m.value : NAN) << " " << m.unit
+          << " outside [" << (m.low ? std::to_string(*m.low) : "-") << ", " << (m.high ? std::to_string(*m.high) : "-")
+          << "]";
+      x << "<failure message=\"" << xml_escape(msg.str()) << "\"/>";
+    } else if (m.outcome == "INCOMPLETE") {
+      x << "<skipped message=\"not measured\"/>";
+    }
+    x << "</testcase>\n";
+  }
+  if (errors)
+    x << "  <testcase classname=\"" << cls << "\" name=\"run\"><error message=\"" << to_string(r.verdict) << ": "
+      << xml_escape(r.error) << "\"/></testcase>\n";
+  x << "</testsuite>\n";
+  write_atomically(path, x.str());
+}
+
+}  // namespace zhil

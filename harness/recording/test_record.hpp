@@ -1,0 +1,68 @@
+#pragma once
+// One test record per run (OpenHTF style): station and DUT identities, scenario and its SHA-256,
+// software version, seed, verdict, every check with its evidence, every measurement with unit,
+// limits and verdict, and the safe-state report. Everything that differs between two identical
+// simulated runs (run id, wall-clock times, real-time jitter) lives under the one "run" key.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/scenario/check.hpp"
+#include "harness/scenario/measurement.hpp"
+#include "harness/verdict.hpp"
+
+namespace zhil {
+
+struct DeviceRecord {
+  std::string name, role, model, link, identity, state;
+};
+
+struct SafeStateRecord {
+  std::string device;
+  bool commanded = false;
+  bool verified = false;
+  std::string detail;
+};
+
+struct RunEvent {
+  double t_s;
+  std::string what;
+};
+
+struct TestRecord {
+  // "run": not reproducible by design
+  std::string run_id;
+  std::string started_utc, ended_utc;
+  double wall_seconds = 0;
+  double speed_x = 0;
+  bool real_time = false;
+  std::uint64_t rt_overruns = 0, rt_skipped = 0;
+  double rt_p50_us = 0, rt_p99_us = 0, rt_max_us = 0, rt_max_work_us = 0;
+
+  // reproducible
+  Verdict verdict = Verdict::error;
+  std::string error;
+  std::string software_version;
+  std::string station_name, station_file, station_sha256;
+  std::string scenario_name, scenario_file, scenario_sha256;
+  std::string core;
+  std::uint64_t seed = 0;
+  double cycle_s = 0, duration_s = 0, end_s = 0;
+  std::uint64_t cycles = 0;
+  std::uint64_t envelope_interventions = 0;
+  std::vector<DeviceRecord> devices;
+  std::vector<CheckResult> checks;
+  std::vector<MeasurementResult> measurements;
+  std::vector<SafeStateRecord> safe_state;
+  std::vector<RunEvent> events;
+  std::uint64_t events_dropped = 0;
+  std::string timeseries_file;
+  std::uint64_t timeseries_rows = 0;
+};
+
+// Both write atomically (temporary file, then rename), so a reader never sees half a record.
+void write_record_json(const TestRecord& r, const std::string& path);
+void write_junit_xml(const TestRecord& r, const std::string& path);
+
+}  // namespace zhil

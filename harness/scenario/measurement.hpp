@@ -1,0 +1,41 @@
+#pragma once
+// Measurements with units and limits (OpenHTF style): an aggregate of a signal over a window (max,
+// min, time-weighted mean, final value, integral), judged against optional low/high limits.
+#include <optional>
+#include <string>
+
+#include "harness/scenario/scenario.hpp"
+#include "harness/signal_table.hpp"
+
+namespace zhil {
+
+struct MeasurementResult {
+  std::string name;
+  std::string signal;
+  std::string aggregate;
+  std::string unit;
+  std::optional<double> value;  // empty if the window was never sampled
+  std::optional<double> low, high;
+  std::string outcome;  // PASS, FAIL, INCOMPLETE
+  std::string where;
+};
+
+class Measurement {
+ public:
+  // Throws std::runtime_error (with file:line) for an unknown signal or a unit that does not fit.
+  Measurement(const MeasurementSpec& spec, const SignalTable& signals);
+  void sample(Time now);
+  MeasurementResult result(Time end, bool completed) const;
+
+ private:
+  MeasurementSpec spec_;
+  const SignalTable* signals_;
+  SignalId id_;
+  double scale_ = 1.0;  // integral of W in Wh: 1/3600
+  bool any_ = false;
+  double acc_ = 0;      // max/min/final value, or the running integral
+  double last_v_ = 0;
+  Time first_{0}, last_{0};
+};
+
+}  // namespace zhil

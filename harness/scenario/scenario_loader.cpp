@@ -1,0 +1,263 @@
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "harness/recording/sha256.hpp"
+#include "harness/scenario/expression.hpp"
+#include "harness/scenario/scenario.hpp"
+
+namespace zhil {
+namespace {
+
+Time time_in_run(const ConfigNode& n, Duration duration) {
+  Time t = n.as_duration();
+  if (t > duration) n.fail("time " + n.as_string() + " is after the end of the scenario");
+  return t;
+}
+
+void parse_grid(const ConfigNode& g, TimelineEvent& ev, const std::string& dir) {
+  g.expect_keys({"device", "outage", "voltage", "frequency"});
+  std::string device = g.get_string("device", "");
+  bool any = false;
+  if (g.has("outage")) {
+    ev.steps.push_back({device, "grid", "outage", g["outage"].as_bool() ? 1.0 : 0.0});
+    any = true;
+  }
+  auto stimulus = [&](const char* key, const char* suffix, const char* unit) {
+    ConfigNode n = g[key];
+    if (!n.defined()) return;
+    any = true;
+    if (n.is_map()) ev.sources.push_back({device, "grid", suffix, parse_profile(n, unit, dir)});
+    else ev.steps.push_back({device, "grid", suffix, n.as_quantity(unit)});
+  };
+  stimulus("voltage", "v_pu_set", "1");
+  stimulus("frequency", "f_set", "Hz");
+  if (!any) g.fail("a grid event needs outage, voltage or frequency");
+}
+
+void parse_load(const ConfigNode& l, TimelineEvent& ev, const std::string& dir) {
+  std::string device = l.get_string("device", "");
+  if (l.has("power")) {
+    l.expect_keys({"device", "power"});
+    double p = l["power"].as_quantity("W");
+    if (p < 0) l["power"].fail("load power must be >= 0");
+    ev.steps.push_back({device, "load", "p_demand_set", p});
+    return;
+  }
+  if (!l.has("profile") && !l.has("ramp")) l.fail("a load event needs power, ramp or profile");
+  if (l.has("ramp")) l.expect_keys({"device", "ramp"});
+  ev.sources.push_back({device, "load", "p_demand_set", parse_profile(l, "W", dir)});
+}
+
+void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
+  const std::string kind = f.require("kind").as_string();
+  const std::string device = f.require("device").as_string();
+  if (kind == "cooling_loss") {
+    f.expect_keys({"device", "kind", "factor"});
+    double factor = f.get_number("factor", 10.0);
+    if (factor < 1) f["factor"].fail("factor must be >= 1 (1 = cooling as designed)");
+    ev.steps.push_back({device, "", "fault.cooling_loss", factor});
+  } else if (kind == "ambient") {
+    f.expect_keys({"device", "kind", "temperature"});
+    ev.steps.push_back({device, "", "ambient_c", f.require("temperature").as_quantity("degC")});
+  } else if (kind == "comm_loss" || kind == "trip" || kind == "internal_short") {
+    f.expect_keys({"device", "kind"});
+    ev.steps.push_back({device, "", "fault." + kind, 1.0});
+  } else if (kind == "clear") {
+    f.expect_keys({"device", "kind"});
+    ev.clear_faults_of = device;
+  } else {
+    f["kind"].fail("unknown fault '" + kind + "' (cooling_loss, ambient, comm_loss, trip, internal_short, clear)");
+  }
+}
+
+void parse_set(const ConfigNode& s, TimelineEvent& ev) {
+  s.expect_keys({"signal", "value"});
+  std::string signal = s.require("signal").as_string();
+  auto dot = signal.find('.');
+  if (dot == std::string::npos || dot == 0) s["signal"].fail("expected <device>.<signal>");
+  ev.steps.push_back({signal.substr(0, dot), "", signal.substr(dot + 1), s.require("value").as_number()});
+}
+
+std::pair<Time, std::optional<Time>> window(const ConfigNode& c, Duration duration) {
+  Time from = c.has("from") ? time_in_run(c["from"], duration) : Time{0};
+  std::optional<Time> until;
+  if (c.has("until")) {
+    until = time_in_run(c["until"], duration);
+    if (*until <= from) c["until"].fail("'until' must be after 'from'");
+  }
+  return {from, until};
+}
+
+CheckSpec parse_check(const ConfigNode& c, Duration duration) {
+  CheckSpec k;
+  k.where = c.where();
+  k.name = c.require("name").as_string();
+  int kinds = c.has("always") + c.has("never") + c.has("eventually") + c.has("settles");
+  if (kinds != 1) c.fail("a check needs exactly one of always, never, eventually, settles");
+  std::tie(k.from, k.until) = window(c, duration);
+  auto expression = [&](const char* key) {
+    ConfigNode e = c[key];
+    k.expression = e.as_string();
+    if (auto err = check_expression_syntax(k.expression); !err.empty()) e.fail(err);
+  };
+  if (c.has("always")) {
+    c.expect_keys({"name", "always", "from", "until"});
+    k.kind = CheckKind::always;
+    expression("always");
+  } else if (c.has("never")) {
+    c.expect_keys({"name", "never", "from", "until"});
+    k.kind = CheckKind::never;
+    expression("never");
+  } else if (c.has("eventually")) {
+    c.expect_keys({"name", "eventually", "within", "from"});
+    k.kind = CheckKind::eventually;
+    expression("eventually");
+    k.within = c.require("within").as_duration();
+  } else {
+    c.expect_keys({"name", "settles", "within", "from", "until"});
+    k.kind = CheckKind::settles;
+    ConfigNode s = c["settles"];
+    s.expect_keys({"signal", "value", "tolerance", "unit"});
+    k.signal = s.require("signal").as_string();
+    std::string unit = s.get_string("unit", "1");
+    k.value = s.require("value").as_quantity(unit);
+    k.tolerance = s.require("tolerance").as_quantity(unit);
+    if (k.tolerance <= 0) s["tolerance"].fail("tolerance must be > 0");
+    k.within = c.require("within").as_duration();
+  }
+  if ((k.kind == CheckKind::eventually || k.kind == CheckKind::settles) && k.from + k.within > duration)
+    c["within"].fail("the deadline (from + within) is after the end of the scenario");
+  return k;
+}
+
+MeasurementSpec parse_measurement(const ConfigNode& m, Duration duration) {
+  m.expect_keys({"name", "signal", "aggregate", "unit", "low", "high", "from", "until"});
+  MeasurementSpec s;
+  s.where = m.where();
+  s.name = m.require("name").as_string();
+  s.signal = m.require("signal").as_string();
+  s.unit = m.require("unit").as_string();
+  const std::string agg = m.get_string("aggregate", "max");
+  if (agg == "max") s.aggregate = Aggregate::max;
+  else if (agg == "min") s.aggregate = Aggregate::min;
+  else if (agg == "mean") s.aggregate = Aggregate::mean;
+  else if (agg == "final") s.aggregate = Aggregate::final;
+  else if (agg == "integral") s.aggregate = Aggregate::integral;
+  else m["aggregate"].fail("aggregate must be max, min, mean, final or integral");
+  if (m.has("low")) s.low = m["low"].as_quantity(s.unit);
+  if (m.has("high")) s.high = m["high"].as_quantity(s.unit);
+  if (s.low && s.high && *s.low > *s.high) m.fail("low limit above high limit");
+  std::tie(s.from, s.until) = window(m, duration);
+  return s;
+}
+
+DerivedSpec parse_derived(const ConfigNode& d) {
+  d.expect_keys({"name", "of", "op", "window"});
+  DerivedSpec s;
+  s.where = d.where();
+  s.name = d.require("name").as_string();
+  if (s.name.find('.') == std::string::npos) d["name"].fail("derived signal names are <scope>.<name>, e.g. site.import_ramp");
+  s.of = d.require("of").as_string();
+  const std::string op = d.require("op").as_string();
+  if (op == "mean") s.op = DerivedSpec::Op::mean;
+  else if (op == "rate") s.op = DerivedSpec::Op::rate;
+  else d["op"].fail("op must be mean or rate");
+  s.window = d.require("window").as_duration();
+  if (s.window < std::chrono::milliseconds(1) || s.window > std::chrono::hours(24))
+    d["window"].fail("window must be between 1 ms and 24 h");
+  return s;
+}
+
+}  // namespace
+
+const char* to_string(CheckKind k) {
+  switch (k) {
+    case CheckKind::always: return "always";
+    case CheckKind::never: return "never";
+    case CheckKind::eventually: return "eventually";
+    case CheckKind::settles: return "settles";
+  }
+  return "?";
+}
+
+const char* to_string(Aggregate a) {
+  switch (a) {
+    case Aggregate::max: return "max";
+    case Aggregate::min: return "min";
+    case Aggregate::mean: return "mean";
+    case Aggregate::final: return "final";
+    case Aggregate::integral: return "integral";
+  }
+  return "?";
+}
+
+Scenario load_scenario(const std::string& path) {
+  ConfigNode root = ConfigNode::load_file(path);
+  root.expect_keys({"scenario", "description", "station", "duration", "seed", "cycle", "record_interval",
+                    "start_time_of_day", "core_params", "timeline", "checks", "measurements", "derived"});
+  Scenario sc;
+  sc.file = path;
+  sc.directory = std::filesystem::path(path).parent_path().string();
+  if (sc.directory.empty()) sc.directory = ".";
+  sc.sha256 = sha256_file_hex(path);
+  sc.name = root.require("scenario").as_string();
+  sc.description = root.get_string("description", "");
+  sc.station = root.get_string("station", "simulated");
+  sc.duration = root.require("duration").as_duration();
+  if (sc.duration <= Duration{0}) root["duration"].fail("duration must be > 0");
+  if (sc.duration > std::chrono::hours(24 * 366)) root["duration"].fail("duration longer than a year");
+  if (root.has("seed")) sc.seed = static_cast<std::uint64_t>(root["seed"].as_integer(0, 1L << 53));
+  if (root.has("cycle")) {
+    sc.cycle = root["cycle"].as_duration();
+    if (*sc.cycle < std::chrono::milliseconds(1) || *sc.cycle > std::chrono::seconds(60))
+      root["cycle"].fail("cycle must be between 1 ms and 60 s");
+  }
+  if (root.has("record_interval")) {
+    sc.record_interval = root["record_interval"].as_duration();
+    if (*sc.record_interval <= Duration{0}) root["record_interval"].fail("must be > 0");
+  }
+  if (root.has("start_time_of_day")) sc.start_time_of_day_s = root["start_time_of_day"].as_time_of_day();
+  sc.core_params = root["core_params"];
+  if (sc.core_params.defined()) sc.core_params.expect_map();
+
+  if (ConfigNode tl = root["timeline"]; tl.defined()) {
+    for (const ConfigNode& e : tl.items()) {
+      e.expect_keys({"at", "grid", "load", "fault", "set", "note"});
+      TimelineEvent ev;
+      ev.where = e.where();
+      ev.at = time_in_run(e.require("at"), sc.duration);
+      int actions = e.has("grid") + e.has("load") + e.has("fault") + e.has("set");
+      if (actions != 1) e.fail("an event needs exactly one of grid, load, fault, set");
+      if (e.has("grid")) parse_grid(e["grid"], ev, sc.directory);
+      if (e.has("load")) parse_load(e["load"], ev, sc.directory);
+      if (e.has("fault")) parse_fault(e["fault"], ev);
+      if (e.has("set")) parse_set(e["set"], ev);
+      sc.timeline.push_back(std::move(ev));
+    }
+    std::stable_sort(sc.timeline.begin(), sc.timeline.end(),
+                     [](const TimelineEvent& a, const TimelineEvent& b) { return a.at < b.at; });
+  }
+  std::vector<std::string> names;
+  auto unique_name = [&](const ConfigNode& n, const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) n.fail("name '" + name + "' used twice");
+    names.push_back(name);
+  };
+  if (ConfigNode cs = root["checks"]; cs.defined())
+    for (const ConfigNode& c : cs.items()) {
+      sc.checks.push_back(parse_check(c, sc.duration));
+      unique_name(c, sc.checks.back().name);
+    }
+  if (ConfigNode ms = root["measurements"]; ms.defined())
+    for (const ConfigNode& m : ms.items()) {
+      sc.measurements.push_back(parse_measurement(m, sc.duration));
+      unique_name(m, sc.measurements.back().name);
+    }
+  if (ConfigNode ds = root["derived"]; ds.defined())
+    for (const ConfigNode& d : ds.items()) sc.derived.push_back(parse_derived(d));
+  if (sc.checks.empty() && sc.measurements.empty())
+    root.fail("a scenario needs at least one check or measurement, or it cannot fail");
+  return sc;
+}
+
+}  // namespace zhil

@@ -1,0 +1,87 @@
+#include "harness/scenario/timeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "harness/config/station_config.hpp"
+
+namespace zhil {
+namespace {
+
+std::string device_for(const std::string& device, const std::string& role, const StationConfig& st,
+                       const std::string& where) {
+  if (!device.empty()) {
+    if (!st.find(device)) throw std::runtime_error(where + ": station " + st.name + " has no device '" + device + "'");
+    return device;
+  }
+  auto candidates = st.with_role(role);
+  if (candidates.size() != 1)
+    throw std::runtime_error(where + ": station " + st.name + " has " + std::to_string(candidates.size()) + " " +
+                             role + " devices; name one with 'device:'");
+  return candidates.front()->name;
+}
+
+SignalId stimulus(const SignalTable& t, const std::string& name, const std::string& where) {
+  SignalId id = t.find(name);
+  if (id == kNoSignal)
+    throw std::runtime_error(where + ": no signal '" + name + "' on this station (the device does not offer it; "
+                             "fault injection needs a simulator)");
+  if (t.info(id).kind != SignalKind::stimulus)
+    throw std::runtime_error(where + ": signal '" + name + "' is a " + to_string(t.info(id).kind) +
+                             ", not a stimulus a scenario may set");
+  return id;
+}
+
+// Splitmix64: a well-mixed per-event seed from the scenario seed, so that adding an event does
+// not change the random draws of the others.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+Timeline::Timeline(const Scenario& sc, const StationConfig& st, const SignalTable& signals)
+    : seed_(sc.seed), tod0_(sc.start_time_of_day_s) {
+  for (const TimelineEvent& ev : sc.timeline) {
+    Event e{ev.at, {}, {}};
+    for (const StimulusStep& s : ev.steps) {
+      std::string dev = device_for(s.device, s.role, st, ev.where);
+      e.steps.push_back({stimulus(signals, dev + "." + s.suffix, ev.where), s.value});
+    }
+    for (const StimulusSource& s : ev.sources) {
+      std::string dev = device_for(s.device, s.role, st, ev.where);
+      e.sources.push_back({stimulus(signals, dev + "." + s.suffix, ev.where), s.factory});
+    }
+    if (!ev.clear_faults_of.empty()) {
+      std::string prefix = device_for(ev.clear_faults_of, "", st, ev.where) + ".fault.";
+      for (SignalId id = 0; id < signals.size(); ++id)
+        if (signals.info(id).name.rfind(prefix, 0) == 0 && signals.info(id).kind == SignalKind::stimulus)
+          e.steps.push_back({id, 0.0});
+    }
+    events_.push_back(std::move(e));
+  }
+}
+
+void Timeline::apply(Time now, SignalTable& signals) {
+  while (next_ < events_.size() && events_[next_].at <= now) {
+    Event& e = events_[next_];
+    for (const Step& s : e.steps) {
+      std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
+      signals.set(s.signal, s.value, now);
+    }
+    for (const Source& s : e.sources) {
+      std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
+      ProfileContext ctx{mix(seed_ ^ mix(next_)), signals.value(s.signal),
+                         std::fmod(tod0_ + to_seconds(e.at), 86400.0)};
+      active_.push_back({s.signal, e.at, s.factory(ctx)});
+    }
+    ++next_;
+  }
+  for (Active& a : active_) signals.set(a.signal, a.profile->at(now - a.since), now);
+}
+
+}  // namespace zhil

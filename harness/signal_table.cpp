@@ -1,0 +1,55 @@
+#include "harness/signal_table.hpp"
+
+namespace zhil {
+
+const char* to_string(Quality q) {
+  switch (q) {
+    case Quality::good: return "good";
+    case Quality::stale: return "stale";
+    case Quality::fault: return "fault";
+  }
+  return "?";
+}
+
+const char* to_string(SignalKind k) {
+  switch (k) {
+    case SignalKind::measurement: return "measurement";
+    case SignalKind::command: return "command";
+    case SignalKind::stimulus: return "stimulus";
+  }
+  return "?";
+}
+
+Status SignalTable::add(const std::string& name, const std::string& unit, SignalKind kind,
+                        const std::string& owner, SignalId* id, double initial) {
+  if (auto it = index_.find(name); it != index_.end()) {
+    const SignalInfo& existing = info_[it->second];
+    if (existing.unit != unit || existing.kind != kind)
+      return Status::error("signal '" + name + "' registered by " + owner + " as " +
+                           to_string(kind) + " [" + unit + "] but " + existing.owner +
+                           " registered it as " + to_string(existing.kind) + " [" +
+                           existing.unit + "]");
+    if (kind == SignalKind::measurement)
+      return Status::error("signal '" + name + "' is published by both " + existing.owner +
+                           " and " + owner);
+    *id = it->second;
+    return Status::ok();
+  }
+  if (frozen_) return Status::error("signal '" + name + "' added after the table was frozen");
+  if (name.empty()) return Status::error("empty signal name from " + owner);
+  const auto new_id = static_cast<SignalId>(values_.size());
+  values_.push_back(initial);
+  stamps_.push_back(Time{0});
+  quality_.push_back(Quality::stale);  // nothing has been read yet
+  info_.push_back(SignalInfo{name, unit, kind, owner});
+  index_.emplace(name, new_id);
+  *id = new_id;
+  return Status::ok();
+}
+
+SignalId SignalTable::find(std::string_view name) const {
+  auto it = index_.find(std::string(name));
+  return it == index_.end() ? kNoSignal : it->second;
+}
+
+}  // namespace zhil
