@@ -58,7 +58,10 @@ ConfigNode ConfigNode::operator[](const std::string& key) const {
     return missing;
   }
   const YAML::Node& const_node = node_;
-  ConfigNode child(const_node[key], file_, child_path);
+  YAML::Node found = const_node[key];
+  // A missing key gives yaml-cpp's invalid "zombie" node, which throws on most uses; an explicit
+  // Undefined node behaves.
+  ConfigNode child(found.IsDefined() ? found : YAML::Node(YAML::NodeType::Undefined), file_, child_path);
   child.fallback_mark_ = node_.Mark();
   return child;
 }

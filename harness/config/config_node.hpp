@@ -19,6 +19,18 @@ class ConfigNode {
   ConfigNode() = default;
   ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path)
       : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+  // YAML::Node's operator= writes into the node it refers to; a ConfigNode assignment must rebind
+  // instead (reset), or assigning one config value to another would edit the document.
+  ConfigNode(const ConfigNode&) = default;
+  ConfigNode& operator=(const ConfigNode& other) {
+    if (this != &other) {
+      node_.reset(other.node_);
+      file_ = other.file_;
+      path_ = other.path_;
+      fallback_mark_ = other.fallback_mark_;
+    }
+    return *this;
+  }
   static ConfigNode load_file(const std::string& path);
 
   bool defined() const { return node_.IsDefined() && !node_.IsNull(); }

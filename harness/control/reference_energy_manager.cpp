@@ -143,7 +143,9 @@ void ReferenceEnergyManager::step(Time now, CoreIo& io) {
     const Inverter& inv = inverters_[k];
     double share = avail_sum > 0 ? battery_w * avail[k] / avail_sum : 0.0;
     share = std::clamp(share, -avail[k], avail[k]);
-    io.set(inv.p_set, on_grid ? share : 0.0);
+    // In island the inverters follow the load on their own; the setpoint tracks what they give, so
+    // that when the grid returns they resume from there rather than from a stale setpoint.
+    io.set(inv.p_set, on_grid ? share : io.get(inv.p_ac));
     io.set(inv.q_set, 0.0);
     io.set(inv.grid_forming, p_.backup ? 1.0 : 0.0);
   }

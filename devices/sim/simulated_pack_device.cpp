@@ -1,0 +1,93 @@
+#include "devices/sim/simulated_pack_device.hpp"
+
+#include <cstdio>
+
+#include "harness/device_roles.hpp"
+
+namespace zhil::sim {
+
+Status SimulatedPackDevice::on_configure(SignalTable& t) {
+  namespace r = roles::pack;
+  const struct {
+    const char* suffix;
+    const char* unit;
+    SignalId* id;
+  } measurements[] = {
+      {r::v, "V", &v_}, {r::i, "A", &i_}, {r::p, "W", &p_}, {r::soc, "1", &soc_},
+      {r::soc_module_min, "1", &soc_min_}, {r::soc_module_max, "1", &soc_max_}, {r::t_max, "degC", &t_max_},
+      {r::v_module_max, "V", &vm_max_}, {r::v_module_min, "V", &vm_min_}, {r::i_charge_limit, "A", &i_ch_},
+      {r::i_discharge_limit, "A", &i_dis_}, {r::contactor, "1", &contactor_}, {r::strip_due, "1", &strip_due_},
+      {r::stripping, "1", &stripping_}, {r::state, "1", &state_}, {r::alarms, "1", &alarms_},
+      {r::zn_loading, "1", &zn_}, {r::energy_available, "Wh", &energy_},
+  };
+  for (const auto& m : measurements)
+    if (auto s = publish(t, m.suffix, m.unit, m.id); !s) return s;
+  for (std::size_t k = 0; k < model_.modules().size(); ++k) {
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "m%02zu.", k + 1);
+    ModuleIds ids{};
+    const std::string p = prefix;
+    if (auto s = publish(t, p + "v", "V", &ids.v); !s) return s;
+    if (auto s = publish(t, p + "soc", "1", &ids.soc); !s) return s;
+    if (auto s = publish(t, p + "t", "degC", &ids.t); !s) return s;
+    if (auto s = publish(t, p + "zn", "1", &ids.zn); !s) return s;
+    modules_.push_back(ids);
+  }
+  if (auto s = consume(t, r::contactor_cmd, "1", SignalKind::command, &contactor_cmd_); !s) return s;
+  if (auto s = consume(t, r::strip_request, "1", SignalKind::command, &strip_request_); !s) return s;
+  if (auto s = consume(t, "ambient_c", "degC", SignalKind::stimulus, &ambient_, model_.params().ambient_c); !s) return s;
+  if (auto s = consume(t, "fault.cooling_loss", "1", SignalKind::stimulus, &cooling_loss_, 1.0); !s) return s;
+  if (auto s = consume(t, "fault.internal_short", "1", SignalKind::stimulus, &internal_short_); !s) return s;
+  if (auto s = consume(t, "fault.comm_loss", "1", SignalKind::stimulus, &comm_loss_); !s) return s;
+  return Status::ok();
+}
+
+Status SimulatedPackDevice::on_read(Time now, SignalTable& t) {
+  if (comm_lost_) return Status::error("no reply from the BMS (simulated communication loss)");
+  const PackModel& m = model_;
+  t.set(v_, m.voltage(), now);
+  t.set(i_, m.current(), now);
+  t.set(p_, m.voltage() * m.current(), now);
+  t.set(soc_, m.soc(), now);
+  t.set(soc_min_, m.soc_module_min(), now);
+  t.set(soc_max_, m.soc_module_max(), now);
+  t.set(t_max_, m.t_max(), now);
+  t.set(vm_max_, m.v_module_max(), now);
+  t.set(vm_min_, m.v_module_min(), now);
+  t.set(i_ch_, m.charge_current_limit(), now);
+  t.set(i_dis_, m.discharge_current_limit(), now);
+  t.set(contactor_, m.contactor_closed() ? 1.0 : 0.0, now);
+  t.set(strip_due_, m.strip_due() ? 1.0 : 0.0, now);
+  t.set(stripping_, m.stripping() ? 1.0 : 0.0, now);
+  t.set(state_, static_cast<double>(m.state()), now);
+  t.set(alarms_, static_cast<double>(m.alarms()), now);
+  t.set(zn_, m.zn_max(), now);
+  t.set(energy_, m.energy_available_wh(), now);
+  const auto& mods = m.modules();
+  for (std::size_t k = 0; k < mods.size(); ++k) {
+    t.set(modules_[k].v, mods[k].v, now);
+    t.set(modules_[k].soc, m.module_soc(k), now);
+    t.set(modules_[k].t, mods[k].t_c, now);
+    t.set(modules_[k].zn, mods[k].zn, now);
+  }
+  return Status::ok();
+}
+
+Status SimulatedPackDevice::on_write(Time, const SignalTable& t) {
+  model_.set_ambient(t.value(ambient_));
+  model_.set_cooling_loss(t.value(cooling_loss_));
+  model_.set_internal_short(t.value(internal_short_) > 0.5);
+  comm_lost_ = t.value(comm_loss_) > 0.5;
+  model_.set_contactor_command(t.value(contactor_cmd_) > 0.5);
+  model_.request_strip(t.value(strip_request_) > 0.5);
+  return Status::ok();
+}
+
+SafeStateReport SimulatedPackDevice::on_verify_safe_state() {
+  const bool open = !model_.contactor_closed();
+  const bool no_current = model_.current() == 0.0;
+  return {open && no_current, std::string("contactor ") + (open ? "open" : "CLOSED") + ", current " +
+                                  std::to_string(model_.current()) + " A"};
+}
+
+}  // namespace zhil::sim

@@ -1,0 +1,74 @@
+#include "devices/sim/site_simulator.hpp"
+
+#include <algorithm>
+
+namespace zhil::sim {
+
+PackModel& SiteSimulator::add_pack(const PackParams& p, std::uint64_t seed) {
+  packs_.push_back(std::make_unique<PackModel>(p, seed));
+  return *packs_.back();
+}
+
+InverterModel& SiteSimulator::add_inverter(const InverterParams& p, std::vector<PackModel*> packs) {
+  inverters_.push_back(std::make_unique<InverterModel>(p, std::move(packs)));
+  return *inverters_.back();
+}
+
+LoadModel& SiteSimulator::add_load(const LoadParams& p) {
+  loads_.push_back(std::make_unique<LoadModel>(p));
+  return *loads_.back();
+}
+
+Status SiteSimulator::advance_to(Time now) {
+  if (!started_) {
+    // Settle the initial state (what the loads draw, the grid import) before the first reading.
+    started_ = true;
+    step(0.0);
+  }
+  if (now <= last_) return Status::ok();
+  step(to_seconds(now - last_));
+  last_ = now;
+  return Status::ok();
+}
+
+void SiteSimulator::step(double dt) {
+  const bool available = grid_.available();
+  // Loads see the bus voltage of the last step (the grid's, or the island's).
+  double demand = 0;
+  for (auto& l : loads_) {
+    l->observe_voltage(dt, bus_v_pu_);
+    demand += l->site_demand_w();
+  }
+  double island_capacity = 0;
+  for (auto& inv : inverters_) island_capacity += inv->island_capacity_w(available);
+  islanded_ = !available && island_capacity > 0;
+
+  double inverter_out = 0;
+  for (auto& inv : inverters_) {
+    const double share = islanded_ ? demand * inv->island_capacity_w(available) / island_capacity : 0.0;
+    inv->step(dt, available, grid_.v_pu(), grid_.f_hz(), share);
+    inverter_out += inv->p_ac();
+  }
+
+  if (available) {
+    grid_.p_import_w = demand - inverter_out;
+    bus_v_pu_ = grid_.v_pu();
+    for (auto& l : loads_) {
+      l->p_drawn_w = l->site_demand_w();
+      l->p_unserved_w = 0;
+    }
+  } else {
+    grid_.p_import_w = 0;
+    // The island holds its voltage while the inverters carry the whole load; otherwise it sags
+    // in proportion (and voltage-sensitive loads leave for their backup).
+    const double served = std::clamp(inverter_out, 0.0, demand);
+    bus_v_pu_ = demand > 0 ? (islanded_ ? served / demand : 0.0) : (islanded_ ? 1.0 : 0.0);
+    const double fraction = demand > 0 ? served / demand : 0.0;
+    for (auto& l : loads_) {
+      l->p_drawn_w = l->site_demand_w() * fraction;
+      l->p_unserved_w = l->site_demand_w() - l->p_drawn_w;
+    }
+  }
+}
+
+}  // namespace zhil::sim

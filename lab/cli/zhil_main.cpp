@@ -1,0 +1,151 @@
+// The zhil command line: run a scenario, run a suite, list scenarios and stations, validate files.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "harness/config/station_config.hpp"
+#include "harness/scenario/scenario.hpp"
+#include "lab/project_paths.hpp"
+#include "lab/scenario_runner.hpp"
+#include "lab/suite_runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace zhil;
+
+namespace {
+
+int cmd_run(const std::string& scenario, const std::string& station, bool realtime, std::optional<std::uint64_t> seed,
+            const std::string& out) {
+  lab::ScenarioRunRequest r;
+  r.scenario_file = scenario;
+  r.station_file = station;
+  r.real_time = realtime;
+  r.seed = seed;
+  r.out_dir = out;
+  r.show_progress = isatty(STDERR_FILENO);
+  r.announce_start = true;
+  lab::ScenarioRunOutcome o = lab::run_scenario(r);
+  if (o.out_dir.empty()) {
+    std::cerr << "zhil run: " << o.message << "\n";
+    std::cout << "ERROR " << scenario << " (nothing ran)\n";
+    return exit_code(Verdict::error);
+  }
+  const auto& rec = o.result.record;
+  for (const auto& c : rec.checks) {
+    std::cout << "  " << to_string(c.outcome) << "  check " << c.name;
+    if (c.outcome == CheckOutcome::fail && c.evidence) {
+      std::cout << " at t=" << c.evidence->t_s << " s:";
+      for (const auto& [n, v] : c.evidence->values) std::cout << " " << n << "=" << v;
+    }
+    std::cout << "\n";
+  }
+  for (const auto& m : rec.measurements)
+    std::cout << "  " << m.outcome << "  measure " << m.name << " = " << (m.value ? *m.value : NAN) << " " << m.unit
+              << "\n";
+  std::cout << to_string(o.verdict) << " " << o.scenario_name << "  (" << rec.end_s << " s simulated in "
+            << rec.wall_seconds << " s, " << static_cast<long>(rec.speed_x) << "x)\n";
+  if (!o.message.empty()) std::cout << "  reason: " << o.message << "\n";
+  std::cout << "record: " << o.out_dir << "/record.json\n";
+  return exit_code(o.verdict);
+}
+
+int cmd_list(const std::string& root_opt) {
+  const std::string root = root_opt.empty() ? lab::find_project_root() : root_opt;
+  std::cout << "scenarios (" << root << "/scenarios):\n";
+  std::vector<fs::path> files;
+  if (fs::exists(fs::path(root) / "scenarios"))
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / "scenarios"))
+      if (e.path().extension() == ".yaml" && e.path().filename() != "suite.yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    try {
+      Scenario s = load_scenario(f.string());
+      std::printf("  %-44s %-28s %s\n", fs::relative(f, root).c_str(), s.name.c_str(), s.description.c_str());
+    } catch (const std::exception& e) {
+      std::printf("  %-44s INVALID: %s\n", fs::relative(f, root).c_str(), e.what());
+    }
+  }
+  std::cout << "stations (" << root << "/fixtures/stations):\n";
+  files.clear();
+  for (const auto& e : fs::directory_iterator(fs::path(root) / "fixtures" / "stations"))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    try {
+      StationConfig s = load_station(f.string());
+      std::printf("  %-44s %-16s %zu devices, core %s: %s\n", fs::relative(f, root).c_str(), s.name.c_str(),
+                  s.devices.size(), s.core.c_str(), s.description.c_str());
+    } catch (const std::exception& e) {
+      std::printf("  %-44s INVALID: %s\n", fs::relative(f, root).c_str(), e.what());
+    }
+  }
+  return 0;
+}
+
+int cmd_validate(const std::vector<std::string>& files) {
+  int bad = 0;
+  for (const auto& f : files) {
+    try {
+      // A station file has "station:", a scenario "scenario:".
+      ConfigNode root = ConfigNode::load_file(f);
+      if (root.has("station") && !root.has("scenario")) load_station(f);
+      else load_scenario(f);
+      std::cout << "ok       " << f << "\n";
+    } catch (const std::exception& e) {
+      std::cout << "INVALID  " << e.what() << "\n";
+      ++bad;
+    }
+  }
+  return bad ? 2 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"zhil: hardware-in-the-loop test harness for zinc-halogen battery packs and inverters"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("zhil ") + ZHIL_VERSION);
+
+  auto* run = app.add_subcommand("run", "run one scenario; exit 0 PASS, 1 FAIL, 2 ERROR or ABORTED");
+  std::string scenario, station, out;
+  bool realtime = false;
+  std::optional<std::uint64_t> seed;
+  run->add_option("scenario", scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  run->add_option("--station", station, "station YAML file (default: the one the scenario names)")->check(CLI::ExistingFile);
+  run->add_flag("--realtime", realtime, "run in real time (default: simulated time, as fast as possible)");
+  run->add_option("--seed", seed, "random seed (default: the scenario's)");
+  run->add_option("--out", out, "result folder (default: results/<scenario>-<time>)");
+
+  auto* suite = app.add_subcommand("suite", "run a scenario suite on the built-in simulated station");
+  std::string suite_file;
+  suite->add_option("suite", suite_file, "suite file (default: scenarios/suite.yaml)")->check(CLI::ExistingFile);
+  suite->add_option("--station", station, "run every scenario on this station")->check(CLI::ExistingFile);
+  suite->add_option("--seed", seed, "random seed for every scenario");
+  suite->add_option("--out", out, "result folder (default: results/suite-<time>)");
+
+  auto* list = app.add_subcommand("list", "list scenarios and stations");
+  std::string root;
+  list->add_option("--root", root, "zhil checkout (default: found from here or from the program)");
+
+  auto* validate = app.add_subcommand("validate", "check scenario or station files without running them");
+  std::vector<std::string> files;
+  validate->add_option("files", files, "YAML files")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (run->parsed()) return cmd_run(scenario, station, realtime, seed, out);
+  if (suite->parsed()) {
+    lab::SuiteRequest r;
+    r.suite_file = suite_file.empty() ? lab::find_project_root() + "/scenarios/suite.yaml" : suite_file;
+    r.station_file = station;
+    r.seed = seed;
+    r.out_dir = out;
+    r.show_progress = isatty(STDERR_FILENO);
+    return lab::run_suite(r);
+  }
+  if (list->parsed()) return cmd_list(root);
+  if (validate->parsed()) return cmd_validate(files);
+  return 2;
+}

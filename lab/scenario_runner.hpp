@@ -1,0 +1,34 @@
+#pragma once
+// Wires one run together: loads the scenario and its station, builds the bench (devices/), picks
+// the control core, executes the run (harness/), and reports. Used by `zhil run` and `zhil suite`.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "harness/run.hpp"
+
+namespace zhil::lab {
+
+struct ScenarioRunRequest {
+  std::string scenario_file;
+  std::string station_file;  // empty: the one the scenario names
+  std::optional<std::uint64_t> seed;
+  bool real_time = false;
+  std::string out_dir;  // empty: results/<scenario>-<time>
+  bool show_progress = false;
+  bool announce_start = false;  // print "started <run id>" on stdout when the first cycle is due
+};
+
+struct ScenarioRunOutcome {
+  Verdict verdict = Verdict::error;
+  std::string scenario_name;
+  std::string out_dir;
+  std::string message;  // the error, for ERROR before a record could be written
+  RunResult result;
+};
+
+ScenarioRunOutcome run_scenario(const ScenarioRunRequest& request);
+
+std::string utc_stamp();  // 20261125T021500Z, for result folder names
+
+}  // namespace zhil::lab
