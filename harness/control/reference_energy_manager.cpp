@@ -11,7 +11,8 @@ namespace zhil {
 void ReferenceEnergyManager::configure(const CoreContext& c, CoreIo& io) {
   c.params.expect_keys({"grid_import_limit", "import_ramp_limit", "charge_margin", "soc_reserve", "soc_max",
                         "derate_start", "derate_end", "frequency_deadband", "strip_window", "strip_max_defer",
-                        "backup", "pack_energy"});
+                        "backup", "pack_energy", "import_margin"});
+  p_.import_margin_w = c.params.quantity("import_margin", "W", p_.import_margin_w);
   p_.import_limit_w = c.params.quantity("grid_import_limit", "W", p_.import_limit_w);
   p_.import_ramp_w_per_s = c.params.quantity("import_ramp_limit", "W/s", p_.import_ramp_w_per_s);
   p_.charge_margin_w = c.params.quantity("charge_margin", "W", p_.charge_margin_w);
@@ -90,27 +91,37 @@ void ReferenceEnergyManager::step(Time now, CoreIo& io) {
   if (!started_ || (on_grid && !was_on_grid_)) {
     // Start, and return from island: begin from what the site draws from the grid now, so that
     // the batteries' output does not jump to a setpoint computed before the outage.
-    import_target_w_ = std::min(p_.import_limit_w, load - p_ac);
+    import_target_w_ = std::min(p_.import_limit_w - p_.import_margin_w, load - p_ac);
     started_ = true;
   }
   was_on_grid_ = on_grid;
 
   // The import the site wants: the load, plus charging power while below the SOC target and
-  // below the limit; never above the limit.
+  // below the limit; never above the limit (less a margin for the one-cycle lag behind load steps).
+  const double limit = p_.import_limit_w - p_.import_margin_w;
   double charge_w = 0;
-  if (soc < soc_target && !under_f) charge_w = std::max(0.0, p_.import_limit_w - p_.charge_margin_w - load);
-  double desired = std::min(p_.import_limit_w, load + charge_w);
+  if (soc < soc_target) charge_w = std::max(0.0, limit - p_.charge_margin_w - load);
+  double desired = std::min(limit, load + charge_w);
   // Discharging for peak shaving stops at the backup reserve.
   if (soc <= p_.soc_reserve) desired = std::max(desired, load);
-  if (!under_f && !over_f) {
+  if (under_f) {
+    // Frequency support: stop charging at once (the inverters' droop adds output on top).
+    desired = std::min(desired, load);
+    import_target_w_ = std::min(import_target_w_, desired);
+  } else if (over_f) {
+    // Stop discharging beyond what the limit needs, at once.
+    desired = std::max(desired, std::min(load, limit));
+    import_target_w_ = std::max(import_target_w_, desired);
+  } else {
     const double step = p_.import_ramp_w_per_s * cycle_s_;
     import_target_w_ += std::clamp(desired - import_target_w_, -step, step);
   }
   // The limit is hard and the reserve is kept, whatever the ramp.
-  import_target_w_ = std::min(import_target_w_, p_.import_limit_w);
-  if (soc <= p_.soc_reserve) import_target_w_ = std::max(import_target_w_, std::min(load, p_.import_limit_w));
+  import_target_w_ = std::min(import_target_w_, limit);
+  if (soc <= p_.soc_reserve) import_target_w_ = std::max(import_target_w_, std::min(load, limit));
   double battery_w = load - import_target_w_;  // + discharge
-  if (soc <= p_.soc_reserve && battery_w > 0 && load <= p_.import_limit_w) battery_w = 0;
+  // The backup reserve comes before the import limit: below it, no discharge while the grid is there.
+  if (soc <= p_.soc_reserve && battery_w > 0) battery_w = 0;
 
   // Share among inverters by what each can do now, derated by its hottest pack.
   double avail_sum = 0;

@@ -31,6 +31,7 @@ class ReferenceEnergyManager final : public ControlCore {
   struct Params {
     double import_limit_w = 1e6;
     double import_ramp_w_per_s = 50e3;
+    double import_margin_w = 0;
     double charge_margin_w = 50e3;
     double soc_reserve = 0.3;
     double soc_max = 0.95;

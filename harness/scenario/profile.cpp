@@ -174,7 +174,7 @@ std::unique_ptr<Profile> make_ai_training_profile(const AiTrainingShape& shape, 
 
 
 ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir) {
-  if (node.has("ramp")) {
+  if (!node.has("profile") && node.has("ramp")) {
     ConfigNode r = node["ramp"];
     r.expect_keys({"to", "over"});
     double to = r.require("to").as_quantity(unit);

@@ -45,7 +45,7 @@ void parse_load(const ConfigNode& l, TimelineEvent& ev, const std::string& dir) 
     return;
   }
   if (!l.has("profile") && !l.has("ramp")) l.fail("a load event needs power, ramp or profile");
-  if (l.has("ramp")) l.expect_keys({"device", "ramp"});
+  if (!l.has("profile")) l.expect_keys({"device", "ramp"});
   ev.sources.push_back({device, "load", "p_demand_set", parse_profile(l, "W", dir)});
 }
 
