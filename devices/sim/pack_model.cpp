@@ -158,6 +158,7 @@ void PackModel::set_contactor_command(bool close) {
   }
   contactor_cmd_ = close;
   contactor_ = contactor_cmd_ && !latched_trip_;
+  update_bms(0.0);  // the limits follow the contactor at once
 }
 
 void PackModel::request_strip(bool request) { strip_request_ = request; }
@@ -209,6 +210,7 @@ void PackModel::step(double dt, double current) {
       energy_.overcharge_wh += (q - cap) * ocv;
       q = cap;
     }
+    if (q < 0) energy_.overdischarge_wh += -q * ocv;  // only when a current is forced past empty
     m.charge_ah = std::max(0.0, q);
     const double heat_w = current * current * m.r_ohm + short_heat_w;
     energy_.resistive_wh += current * current * m.r_ohm * h;
@@ -245,11 +247,7 @@ void PackModel::update_bms(double dt) {
   alarms_ = latched_alarms_;
   if (tmax > p_.t_derate_c) alarms_ |= kAlarmTemperatureDerating;
 
-  // Strip bookkeeping.
-  strip_due_ = zn_max() >= p_.strip_interval_cycles || since_strip_s_ >= p_.strip_interval_s;
-  due_for_s_ = strip_due_ ? due_for_s_ + dt : 0;
-  if (strip_due_) alarms_ |= kAlarmStripDue;
-  if (due_for_s_ > p_.strip_overdue_s) alarms_ |= kAlarmStripOverdue;
+  // Strip cycle.
   switch (state_) {
     case PackState::run:
     case PackState::safe_shutdown:
@@ -278,6 +276,11 @@ void PackModel::update_bms(double dt) {
       }
       break;
   }
+
+  strip_due_ = zn_max() >= p_.strip_interval_cycles || since_strip_s_ >= p_.strip_interval_s;
+  due_for_s_ = strip_due_ ? due_for_s_ + dt : 0;
+  if (strip_due_) alarms_ |= kAlarmStripDue;
+  if (due_for_s_ > p_.strip_overdue_s) alarms_ |= kAlarmStripOverdue;
 
   contactor_ = contactor_cmd_ && !latched_trip_;
   const double f_t = std::clamp((p_.t_zero_c - tmax) / (p_.t_zero_c - p_.t_derate_c), 0.0, 1.0);

@@ -81,6 +81,7 @@ struct PackEnergy {
   double self_discharge_wh = 0;
   double drained_wh = 0;       // maintenance drain, strip shunt, internal shorts, aux
   double overcharge_wh = 0;    // pushed in past full (lost)
+  double overdischarge_wh = 0; // taken out past empty (not physical: a forced current; counted so the books close)
 };
 
 class PackModel {

@@ -81,7 +81,8 @@ void parse_set(const ConfigNode& s, TimelineEvent& ev) {
 
 std::pair<Time, std::optional<Time>> window(const ConfigNode& c, Duration duration) {
   Time from = c.has("from") ? time_in_run(c["from"], duration) : Time{0};
-  std::optional<Time> until;
+  // Without `until` a window runs to the scenario's end: a run stopped before it is INCOMPLETE.
+  std::optional<Time> until = duration;
   if (c.has("until")) {
     until = time_in_run(c["until"], duration);
     if (*until <= from) c["until"].fail("'until' must be after 'from'");

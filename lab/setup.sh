@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what zhil needs from Debian 12 packages (only what is missing), then configures and
+# builds it in build/. Idempotent: run it as often as you like. Needs root or sudo to install.
+#   lab/setup.sh            install missing packages, build build/ (the program is build/bin/zhil)
+#   lab/setup.sh --no-build install only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ cmake make pkg-config git
+  libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libmuparser-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-pytest python3-pandas
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "zhil setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "zhil setup: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "zhil setup: all Debian packages present"
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j"$(nproc)"
+  echo "zhil setup: built build/bin/zhil"
+fi
