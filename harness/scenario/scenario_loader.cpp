@@ -93,6 +93,8 @@ std::pair<Time, std::optional<Time>> window(const ConfigNode& c, Duration durati
 CheckSpec parse_check(const ConfigNode& c, Duration duration) {
   CheckSpec k;
   k.where = c.where();
+  // Unknown keys first: a misspelt "alwys" is a typo to name, not a missing kind.
+  c.expect_keys({"name", "always", "never", "eventually", "settles", "within", "from", "until"});
   k.name = c.require("name").as_string();
   int kinds = c.has("always") + c.has("never") + c.has("eventually") + c.has("settles");
   if (kinds != 1) c.fail("a check needs exactly one of always, never, eventually, settles");
