@@ -23,7 +23,12 @@ constexpr const char* i_discharge_limit = "i_discharge_limit";  // A, BMS-report
 constexpr const char* contactor = "contactor";          // 1 closed, 0 open
 constexpr const char* strip_due = "strip_due";          // 1 when a maintenance strip is due
 constexpr const char* stripping = "stripping";          // 1 during maintenance discharge or strip
-constexpr const char* state = "state";                  // BMS state code (700 shutdown, 702 run, 712, 713)
+constexpr const char* state = "state";                  // BMS state code, below
+// BMS state codes, as the Redflow ZBM BMS numbers them (domain.md §2).
+constexpr double state_safe_shutdown = 700;
+constexpr double state_run = 702;
+constexpr double state_maintenance_discharge = 712;
+constexpr double state_anode_strip = 713;
 constexpr const char* alarms = "alarms";                // bit field, see devices/sim/pack_alarms.hpp
 constexpr const char* zn_loading = "zn_loading";        // 1, worst module, equivalent cycles since strip
 constexpr const char* energy_available = "energy_available";  // Wh dischargeable now

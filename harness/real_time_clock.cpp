@@ -10,9 +10,12 @@ Time RealTimeClock::now() const {
 }
 
 void RealTimeClock::wait_until(Time deadline, Handler handler) {
-  timer_.expires_at(origin_ + deadline);
-  timer_.async_wait([h = std::move(handler)](const boost::system::error_code& ec) {
-    if (!ec) h();  // operation_aborted: cancelled, the handler must not run
+  timer_.expires_at(origin_ + deadline - spin_);
+  timer_.async_wait([this, deadline, h = std::move(handler)](const boost::system::error_code& ec) {
+    if (ec) return;  // operation_aborted: cancelled, the handler must not run
+    while (now() < deadline) {
+    }
+    h();
   });
 }
 

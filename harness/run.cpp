@@ -17,6 +17,7 @@
 
 #include "harness/cycle_loop.hpp"
 #include "harness/real_time_clock.hpp"
+#include "harness/real_time_priority.hpp"
 #include "harness/recording/sha256.hpp"
 #include "harness/recording/timeseries_writer.hpp"
 #include "harness/safety_envelope.hpp"
@@ -241,7 +242,13 @@ RunResult RunSession::execute() {
         if (!ec) stop(Verdict::aborted, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
       });
     }
-    if (auto* rt = dynamic_cast<RealTimeClock*>(clock.get())) rt->restart();
+    std::optional<RealTimeTuning> tuning;
+    if (auto* rt = dynamic_cast<RealTimeClock*>(clock.get())) {
+      tuning.emplace();
+      record_.rt_tuning = tuning->description();
+      rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
+      rt->restart();
+    }
     loop_->start([this](Time now) { return cycle(now); });
     if (opt_.on_started) opt_.on_started(record_.run_id);
     // Run cycles until the loop stops; then drop the signal wait so run() can return.

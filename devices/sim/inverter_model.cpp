@@ -31,7 +31,9 @@ double InverterModel::available_charge_w() const {
   if (mode_ == InverterMode::tripped || safe_) return 0;
   double dc = 0;
   for (const PackModel* pk : packs_) dc += pk->voltage() * pk->charge_current_limit();
-  const double ac = (dc + p_.no_load_loss_w) / (2.0 - p_.efficiency);
+  if (dc <= 0) return 0;  // nothing may go into the packs: not even the no-load loss is worth drawing
+  // |p_dc| = |p_ac| - loss(p_ac) with loss = no_load + (1/eff - 1)|p_ac|, solved for |p_ac|.
+  const double ac = (dc + p_.no_load_loss_w) / (2.0 - 1.0 / p_.efficiency);
   return std::min({ac, p_.p_rated_w, p_.s_rated_va});
 }
 

@@ -285,7 +285,8 @@ void PackModel::update_bms(double dt) {
   contactor_ = contactor_cmd_ && !latched_trip_;
   const double f_t = std::clamp((p_.t_zero_c - tmax) / (p_.t_zero_c - p_.t_derate_c), 0.0, 1.0);
   const double f_hi = std::clamp((1.0 - soc_module_max()) / p_.soc_taper, 0.0, 1.0);
-  const double f_lo = std::clamp(soc_module_min() / p_.soc_taper, 0.0, 1.0);
+  // The low-SOC taper protects the modules in use; a maintenance discharge is meant to reach empty.
+  const double f_lo = state_ == PackState::maintenance_discharge ? 1.0 : std::clamp(soc_module_min() / p_.soc_taper, 0.0, 1.0);
   limit_ch_ = p_.i_charge_max_a * f_t * f_hi;
   limit_dis_ = p_.i_discharge_max_a * f_t * f_lo;
   if (!contactor_ || state_ == PackState::anode_strip) limit_ch_ = limit_dis_ = 0;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/device_roles.hpp"
+
 namespace zhil::sim {
 
 struct PackParams {
@@ -60,8 +62,14 @@ enum PackAlarm : std::uint32_t {
   kAlarmInternalShort = 1u << 7,
 };
 
-// BMS states, numbered as the Redflow ZBM BMS does (domain.md §2), so the Modbus map can serve them.
-enum class PackState : int { safe_shutdown = 700, run = 702, maintenance_discharge = 712, anode_strip = 713 };
+// BMS states, numbered as the Redflow ZBM BMS does (domain.md §2; harness/device_roles.hpp), so the
+// Modbus map can serve them.
+enum class PackState : int {
+  safe_shutdown = static_cast<int>(roles::pack::state_safe_shutdown),
+  run = static_cast<int>(roles::pack::state_run),
+  maintenance_discharge = static_cast<int>(roles::pack::state_maintenance_discharge),
+  anode_strip = static_cast<int>(roles::pack::state_anode_strip),
+};
 
 struct Module {
   double capacity_ah;  // nominal, with spread

@@ -41,7 +41,8 @@ void ReferenceEnergyManager::configure(const CoreContext& c, CoreIo& io) {
       const std::string m = pn + ".";
       inv.packs.push_back({io.input(m + pk::soc), io.input(m + pk::t_max), io.input(m + pk::strip_due),
                            io.input(m + pk::stripping), io.command(m + pk::contactor_cmd),
-                           io.command(m + pk::strip_request), io.input(m + pk::energy_available)});
+                           io.command(m + pk::strip_request), io.input(m + pk::energy_available),
+                           io.input(m + pk::state)});
     }
     inverters_.push_back(std::move(inv));
   }
@@ -80,8 +81,9 @@ void ReferenceEnergyManager::step(Time now, CoreIo& io) {
   // backup reserve; before the forecast has learned a day, fill up.
   double soc_target = p_.soc_max;
   if (forecast_.learned()) {
-    const double need_wh = 1.2 * forecast_.energy_above(p_.import_limit_w, tod, 86400.0);
-    soc_target = std::min(p_.soc_max, p_.soc_reserve + need_wh / std::max(1.0, p_.energy_capacity_wh * soc_n) + 0.05);
+    // 1.5x and 10 % of headroom: the forecast is a 15-minute average of a noisy load.
+    const double need_wh = 1.5 * forecast_.energy_above(p_.import_limit_w - p_.import_margin_w, tod, 86400.0);
+    soc_target = std::min(p_.soc_max, p_.soc_reserve + need_wh / std::max(1.0, p_.energy_capacity_wh * soc_n) + 0.10);
   }
 
   const bool on_grid = io.get(grid_available_) > 0.5;
@@ -154,6 +156,12 @@ void ReferenceEnergyManager::step(Time now, CoreIo& io) {
     const Inverter& inv = inverters_[k];
     double share = avail_sum > 0 ? battery_w * avail[k] / avail_sum : 0.0;
     share = std::clamp(share, -avail[k], avail[k]);
+    // A pack in its maintenance discharge must reach empty before its strip: give its energy to
+    // the site's load (rather than to the BMS's shunt), without exporting.
+    bool draining = false;
+    for (const Pack& p : inv.packs) draining = draining || io.get(p.state) == roles::pack::state_maintenance_discharge;
+    if (draining && on_grid)
+      share = std::max(share, std::min(io.get(inv.p_avail_dis), load / static_cast<double>(inverters_.size())));
     // In island the inverters follow the load on their own; the setpoint tracks what they give, so
     // that when the grid returns they resume from there rather than from a stale setpoint.
     io.set(inv.p_set, on_grid ? share : io.get(inv.p_ac));

@@ -21,7 +21,7 @@ class ReferenceEnergyManager final : public ControlCore {
 
  private:
   struct Pack {
-    SignalId soc, t_max, strip_due, stripping, contactor_cmd, strip_request, energy;
+    SignalId soc, t_max, strip_due, stripping, contactor_cmd, strip_request, energy, state;
     double due_since_s = -1;
   };
   struct Inverter {

@@ -65,7 +65,8 @@ void write_record_json(const TestRecord& r, const std::string& path) {
   if (r.real_time)
     j["run"]["real_time"] = {{"overruns", r.rt_overruns}, {"skipped_cycles", r.rt_skipped},
                              {"start_latency_p50_us", r.rt_p50_us}, {"start_latency_p99_us", r.rt_p99_us},
-                             {"start_latency_max_us", r.rt_max_us}, {"max_cycle_work_us", r.rt_max_work_us}};
+                             {"start_latency_max_us", r.rt_max_us}, {"max_cycle_work_us", r.rt_max_work_us},
+                             {"tuning", r.rt_tuning}};
   j["verdict"] = to_string(r.verdict);
   j["error"] = r.error.empty() ? json(nullptr) : json(r.error);
   j["software"] = {{"name", "zhil"}, {"version", r.software_version}};

@@ -38,6 +38,7 @@ struct TestRecord {
   double speed_x = 0;
   bool real_time = false;
   std::uint64_t rt_overruns = 0, rt_skipped = 0;
+  std::string rt_tuning;  // what tune_for_real_time() managed
   double rt_p50_us = 0, rt_p99_us = 0, rt_max_us = 0, rt_max_work_us = 0;
 
   // reproducible

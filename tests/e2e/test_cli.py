@@ -38,8 +38,9 @@ def test_main_job_runs_the_suite_and_reports(zhil, tmp_path):
     assert verdicts["frequency-excursion-droop"] == "PASS"
     assert verdicts["ai-training-swings"] == "PASS"
     assert verdicts["pack-over-temperature"] == "PASS"
+    assert verdicts["strip-cycle-placement"] == "PASS"
     assert verdicts["undersized-battery"] == "FAIL"  # the negative example
-    assert (tmp_path / "suite" / "report.md").read_text().count("| PASS |") == 5
+    assert (tmp_path / "suite" / "report.md").read_text().count("| PASS |") == 6
     for line in ("PASS     peak-shaving-24h", "FAIL     undersized-battery"):
         assert line in r.stdout
 
@@ -157,7 +158,7 @@ def test_realtime_flag_runs_in_real_time(zhil, tmp_path):
 def test_list_shows_scenarios_and_stations(zhil):
     r = zhil("list")
     assert r.returncode == 0
-    for name in ("peak-shaving-24h", "undersized-battery", "simulated", "bench-1pack", "large-64pack"):
+    for name in ("peak-shaving-24h", "undersized-battery", "simulated", "bench-1pack", "large-64pack", "strip-cycle-placement"):
         assert name in r.stdout
     assert "INVALID" not in r.stdout
 

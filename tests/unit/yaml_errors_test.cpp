@@ -145,9 +145,10 @@ devices:
 TEST(YamlErrors, EveryShippedScenarioAndStationLoads) {
   for (const char* f : {"scenarios/peak-shaving-24h.yaml", "scenarios/grid-outage-island.yaml",
                         "scenarios/frequency-excursion-droop.yaml", "scenarios/ai-training-swings.yaml",
-                        "scenarios/pack-over-temperature.yaml", "scenarios/negative/undersized-battery.yaml"})
+                        "scenarios/pack-over-temperature.yaml", "scenarios/negative/undersized-battery.yaml",
+                        "scenarios/strip-cycle-placement.yaml", "scenarios/peak-shaving-24h-1pack.yaml"})
     EXPECT_NO_THROW(load_scenario(test::source_path(f))) << f;
   for (const char* f : {"fixtures/stations/simulated.yaml", "fixtures/stations/bench-1pack.yaml",
-                        "fixtures/stations/large-64pack.yaml"})
+                        "fixtures/stations/large-64pack.yaml", "fixtures/stations/bench-1pack-strip-due.yaml"})
     EXPECT_NO_THROW(load_station(test::source_path(f))) << f;
 }
