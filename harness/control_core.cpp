@@ -29,6 +29,7 @@ SignalId CoreIo::publish(const std::string& name, const std::string& unit) {
 }
 
 void CoreIo::set(SignalId id, double value) {
+  if (id >= signals_.size()) throw std::logic_error("control core wrote an unknown signal id " + std::to_string(id));
   if (signals_.info(id).kind != SignalKind::command &&
       std::find(own_.begin(), own_.end(), id) == own_.end())
     throw std::logic_error("control core wrote '" + signals_.info(id).name + "', which is not a command");

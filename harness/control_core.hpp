@@ -3,6 +3,7 @@
 // cycle, and never calls a device. Whatever it writes goes through the safety envelope first.
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,13 +26,17 @@ class CoreIo {
   SignalId command(const std::string& name) const;
   SignalId publish(const std::string& name, const std::string& unit);
 
-  double get(SignalId id) const { return signals_.value(id); }
-  Quality quality(SignalId id) const { return signals_.quality(id); }
+  double get(SignalId id) const { return signals_.value(checked(id)); }
+  Quality quality(SignalId id) const { return signals_.quality(checked(id)); }
   // Throws std::logic_error when id is neither a command nor a signal this core published.
   void set(SignalId id, double value);
   void set_time(Time now) { now_ = now; }
 
  private:
+  SignalId checked(SignalId id) const {
+    if (id >= signals_.size()) throw std::logic_error("control core read an unknown signal id " + std::to_string(id));
+    return id;
+  }
   SignalTable& signals_;
   std::vector<SignalId> own_;
   Time now_{0};

@@ -35,6 +35,10 @@ constexpr const char* energy_available = "energy_available";  // Wh dischargeabl
 // commands
 constexpr const char* contactor_cmd = "contactor_cmd";  // 1 close, 0 open
 constexpr const char* strip_request = "strip_request";  // 1 to start a maintenance strip
+// written by the safety envelope only: the station's current limits for this pack now (0 outside
+// its SOC or temperature window); the pack's reported limits never exceed them
+constexpr const char* i_charge_allowed = "i_charge_allowed";        // A, >= 0
+constexpr const char* i_discharge_allowed = "i_discharge_allowed";  // A, >= 0
 }  // namespace pack
 
 namespace inverter {
@@ -51,6 +55,10 @@ constexpr const char* p_droop = "p_droop";              // W, frequency-watt con
 constexpr const char* p_set = "p_set";                  // W
 constexpr const char* q_set = "q_set";                  // var
 constexpr const char* grid_forming_enable = "grid_forming_enable";  // 1 to island on outage
+// written by the safety envelope only: bounds on everything the inverter outputs (setpoint, droop,
+// island), as SunSpec's WMaxLimPct bounds a DER
+constexpr const char* p_limit_discharge = "p_limit_discharge";  // W, >= 0
+constexpr const char* p_limit_charge = "p_limit_charge";        // W, >= 0
 }  // namespace inverter
 
 namespace grid {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -85,6 +86,8 @@ class RunSession {
   std::unique_ptr<ControlCore> core_;
   RunOptions opt_;
 
+  boost::asio::io_context io_;
+  std::unique_ptr<Clock> clock_;
   SignalTable signals_;
   CoreIo io_core_;
   std::vector<DerivedSignal> derived_;
@@ -185,15 +188,28 @@ void RunSession::progress(Time now) {
 }
 
 void RunSession::safe_state() {
-  for (auto& d : bench_.devices) {
+  // Power first, contactors last: inverters to zero before any pack opens its contactor under
+  // load, then loads, then packs, then the rest (grid emulators).
+  static const char* kOrder[] = {"inverter", "load", "pack"};
+  std::vector<Device*> order;
+  for (const char* role : kOrder)
+    for (auto& d : bench_.devices)
+      if (d->role() == role) order.push_back(d.get());
+  for (auto& d : bench_.devices)
+    if (std::find(order.begin(), order.end(), d.get()) == order.end()) order.push_back(d.get());
+  for (Device* d : order) {
     SafeStateRecord r;
     r.device = d->name();
-    Status s = d->state() == DeviceState::active ? d->deactivate() : d->command_safe_state();
-    if (!s && d->state() != DeviceState::unconfigured) s = d->command_safe_state();  // one retry, as a plain command
-    r.commanded = s.is_ok();
-    SafeStateReport v = d->verify_safe_state();
-    r.verified = v.verified;
-    r.detail = s ? v.detail : s.message() + "; " + v.detail;
+    try {
+      Status s = d->state() == DeviceState::active ? d->deactivate() : d->command_safe_state();
+      if (!s && d->state() != DeviceState::unconfigured) s = d->command_safe_state();  // one retry, as a plain command
+      r.commanded = s.is_ok();
+      SafeStateReport v = d->verify_safe_state();
+      r.verified = v.verified;
+      r.detail = s ? v.detail : s.message() + "; " + v.detail;
+    } catch (const std::exception& e) {
+      r.detail = std::string("exception: ") + e.what();  // not commanded, not verified: the record says so
+    }
     record_.safe_state.push_back(r);
   }
 }
@@ -222,6 +238,18 @@ RunResult RunSession::execute() {
 
   Verdict verdict = Verdict::pass;
   std::string error;
+  // SIGINT/SIGTERM are caught for the whole run, from setup to the written record: one that comes
+  // during setup aborts at the first cycle; one during the safe state or the record waits, so
+  // neither is cut short.
+  if (opt_.real_time) clock_ = std::make_unique<RealTimeClock>(io_);
+  else clock_ = std::make_unique<SimulatedClock>(io_);
+  std::optional<boost::asio::signal_set> signals_set;
+  if (opt_.handle_signals) {
+    signals_set.emplace(io_, SIGINT, SIGTERM);
+    signals_set->async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (!ec) stop(Verdict::aborted, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+    });
+  }
   try {
     record_.station_sha256 = sha256_file_hex(st_.file);
     setup();
@@ -230,20 +258,9 @@ RunResult RunSession::execute() {
     for (auto& d : bench_.devices)
       if (auto s = d->activate(Time{0}); !s) throw std::runtime_error(s.message());
 
-    boost::asio::io_context io;
-    std::unique_ptr<Clock> clock;
-    if (opt_.real_time) clock = std::make_unique<RealTimeClock>(io);
-    else clock = std::make_unique<SimulatedClock>(io);
-    loop_.emplace(*clock, cycle_, sc_.duration);
-    std::optional<boost::asio::signal_set> signals_set;
-    if (opt_.handle_signals) {
-      signals_set.emplace(io, SIGINT, SIGTERM);
-      signals_set->async_wait([this](const boost::system::error_code& ec, int sig) {
-        if (!ec) stop(Verdict::aborted, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
-      });
-    }
+    loop_.emplace(*clock_, cycle_, sc_.duration);
     std::optional<RealTimeTuning> tuning;
-    if (auto* rt = dynamic_cast<RealTimeClock*>(clock.get())) {
+    if (auto* rt = dynamic_cast<RealTimeClock*>(clock_.get())) {
       tuning.emplace();
       record_.rt_tuning = tuning->description();
       rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
@@ -252,9 +269,8 @@ RunResult RunSession::execute() {
     loop_->start([this](Time now) { return cycle(now); });
     if (opt_.on_started) opt_.on_started(record_.run_id);
     // Run cycles until the loop stops; then drop the signal wait so run() can return.
-    while (!loop_->finished() && !stopping_ && io.run_one() > 0) {
+    while (!loop_->finished() && !stopping_ && io_.run_one() > 0) {
     }
-    if (signals_set) signals_set->cancel();
     if (opt_.show_progress) std::fprintf(stderr, "\n");
     record_.cycles = loop_->stats().cycles;
     record_.end_s = to_seconds(loop_->last_cycle_time());
@@ -308,8 +324,14 @@ RunResult RunSession::execute() {
   record_.ended_utc = utc_now();
   record_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   record_.speed_x = record_.wall_seconds > 0 ? record_.end_s / record_.wall_seconds : 0;
-  write_record_json(record_, record_path);
-  write_junit_xml(record_, opt_.out_dir + "/junit.xml");
+  try {
+    write_record_json(record_, record_path);
+    write_junit_xml(record_, opt_.out_dir + "/junit.xml");
+  } catch (const std::exception& e) {
+    verdict = Verdict::error;
+    error = (error.empty() ? "" : error + "; ") + "record not written: " + e.what();
+  }
+  if (signals_set) signals_set->cancel();
   result.verdict = verdict;
   result.error = error;
   result.record = record_;

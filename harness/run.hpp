@@ -32,8 +32,9 @@ struct RunOptions {
 };
 
 struct Bench {
-  std::vector<std::unique_ptr<Device>> devices;
+  // Declared first so it is destroyed last: simulated devices refer into the plant's models.
   std::shared_ptr<Plant> plant;  // null on hardware benches
+  std::vector<std::unique_ptr<Device>> devices;
 };
 
 struct RunResult {

@@ -16,6 +16,8 @@ SignalId need(const SignalTable& t, const std::string& name) {
   return id;
 }
 
+bool good(const SignalTable& s, SignalId id) { return s.quality(id) == Quality::good && std::isfinite(s.value(id)); }
+
 }  // namespace
 
 SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t) {
@@ -25,13 +27,14 @@ SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t) {
     const std::string n = d->name + ".";
     const InverterLimits& l = d->inverter_limits;
     Inverter inv{need(t, n + iv::p_set), need(t, n + iv::q_set), need(t, n + iv::grid_forming_enable),
-                 l.p_discharge_max_w, l.p_charge_max_w, l.s_max_va, {}};
+                 need(t, n + iv::p_limit_discharge), need(t, n + iv::p_limit_charge), l, {}};
     for (const std::string& pn : d->packs) {
       const PackLimits& pl = st.find(pn)->pack_limits;
       const std::string m = pn + ".";
       inv.packs.push_back({need(t, m + pk::soc), need(t, m + pk::t_max), need(t, m + pk::v),
-                           need(t, m + pk::contactor_cmd), need(t, m + pk::strip_request), pl.i_charge_max_a,
-                           pl.i_discharge_max_a, pl.soc_min, pl.soc_max, pl.t_max_c});
+                           need(t, m + pk::i_charge_limit), need(t, m + pk::i_discharge_limit),
+                           need(t, m + pk::contactor_cmd), need(t, m + pk::strip_request),
+                           need(t, m + pk::i_charge_allowed), need(t, m + pk::i_discharge_allowed), pl});
     }
     inverters_.push_back(std::move(inv));
   }
@@ -40,11 +43,15 @@ SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t) {
 void SafetyEnvelope::clamp(SignalTable& s, SignalId id, double lo, double hi) {
   const double v = s.value(id);
   double c = std::isfinite(v) ? std::clamp(v, lo, hi) : 0.0;
-  if (!std::isfinite(v) && !(lo <= 0.0 && 0.0 <= hi)) c = lo > 0 ? lo : hi;
+  if (c == 0.0) c = 0.0;  // no -0
   if (c != v || std::signbit(c) != std::signbit(v)) {
     ++interventions_;
-    s.set(id, c == 0.0 ? 0.0 : c, s.stamp(id), s.quality(id));
+    s.set(id, c, s.stamp(id), s.quality(id));
   }
+}
+
+void SafetyEnvelope::set(SignalTable& s, SignalId id, double value) {
+  if (s.value(id) != value) s.set(id, value, s.stamp(id), s.quality(id));
 }
 
 void SafetyEnvelope::to_bool(SignalTable& s, SignalId id, bool force_off) {
@@ -56,31 +63,58 @@ void SafetyEnvelope::to_bool(SignalTable& s, SignalId id, bool force_off) {
   }
 }
 
+// The most DC power the bus may give (dir = discharge) or take, such that no pack passes its
+// station current limit. The inverter shares DC power among its packs in proportion to what each
+// BMS reports it can take (v * reported limit), as the simulated bus and multi-pack DC buses with
+// per-pack converters do; so pack k carries P * L_k / sum(v_j L_j), and P is bounded by
+// i_max_k * sum(v_j L_j) / L_k for every k. One pack outside its window (too empty, too full, too
+// hot, or unknown) stops the whole bus in that direction: its share would not be zero.
+double SafetyEnvelope::bus_limit_w(const SignalTable& s, const Inverter& inv, bool discharge) const {
+  double weight = 0;
+  for (const Pack& p : inv.packs) {
+    const SignalId lim = discharge ? p.i_dis_limit : p.i_ch_limit;
+    if (!good(s, p.soc) || !good(s, p.t_max) || !good(s, p.v) || !good(s, lim)) return 0;
+    const double soc = s.value(p.soc), t = s.value(p.t_max);
+    if (!(t < p.limits.t_max_c)) return 0;
+    if (discharge && !(soc > p.limits.soc_min)) return 0;
+    if (!discharge && !(soc < p.limits.soc_max)) return 0;
+    weight += std::max(0.0, s.value(p.v)) * std::max(0.0, s.value(lim));
+  }
+  double bound = weight;  // the BMS limits themselves
+  for (const Pack& p : inv.packs) {
+    const double l = std::max(0.0, s.value(discharge ? p.i_dis_limit : p.i_ch_limit));
+    const double i_max = discharge ? p.limits.i_discharge_max_a : p.limits.i_charge_max_a;
+    if (l > 0) bound = std::min(bound, i_max * weight / l);
+  }
+  return std::max(0.0, bound);
+}
+
 void SafetyEnvelope::apply(SignalTable& s) {
   for (const Inverter& inv : inverters_) {
-    // What the packs on this DC bus may take or give now. A pack whose state is unknown (stale or
-    // faulted measurements) allows nothing: no power on a pack we cannot see.
-    double dis_w = 0, ch_w = 0;
-    bool any_unknown = false;
     for (const Pack& p : inv.packs) {
-      const bool known = s.quality(p.soc) == Quality::good && s.quality(p.t_max) == Quality::good &&
-                         s.quality(p.v) == Quality::good;
-      const double soc = s.value(p.soc), t = s.value(p.t_max), v = std::max(0.0, s.value(p.v));
-      any_unknown = any_unknown || !known;
-      const bool hot = !(t < p.t_max_c);
-      if (known && !hot && soc > p.soc_min) dis_w += v * p.i_discharge_max;
-      if (known && !hot && soc < p.soc_max) ch_w += v * p.i_charge_max;
+      const bool known = good(s, p.soc) && good(s, p.t_max) && good(s, p.v);
       to_bool(s, p.contactor_cmd, s.quality(p.soc) == Quality::fault);
       to_bool(s, p.strip_request, !known);
+      // Per pack, whatever the bus does: the station's current limits inside its window, else 0.
+      const double soc = s.value(p.soc), t = s.value(p.t_max);
+      const bool cool = known && t < p.limits.t_max_c;
+      set(s, p.i_dis_allowed, cool && soc > p.limits.soc_min ? p.limits.i_discharge_max_a : 0.0);
+      set(s, p.i_ch_allowed, cool && soc < p.limits.soc_max ? p.limits.i_charge_max_a : 0.0);
     }
-    if (any_unknown) dis_w = ch_w = 0;
-    const double hi = std::min(inv.p_dis_max, dis_w);
-    const double lo = -std::min(inv.p_ch_max, ch_w);
+    // AC limits from DC ones: discharging, the inverter draws p/eta + its no-load loss from the bus.
+    const double dis_dc = bus_limit_w(s, inv, true), ch_dc = bus_limit_w(s, inv, false);
+    const double hi = std::max(0.0, std::min(inv.limits.p_discharge_max_w,
+                                             inv.limits.conversion_efficiency * dis_dc - inv.limits.no_load_loss_w));
+    const double lo = -std::min(inv.limits.p_charge_max_w, ch_dc);
     clamp(s, inv.p_set, lo, hi);
     const double p = s.value(inv.p_set);
-    const double q_max = std::sqrt(std::max(0.0, inv.s_max * inv.s_max - p * p));
+    const double q_max = std::sqrt(std::max(0.0, inv.limits.s_max_va * inv.limits.s_max_va - p * p));
     clamp(s, inv.q_set, -q_max, q_max);
-    to_bool(s, inv.grid_forming, false);
+    // The inverter's own functions (island, frequency-watt droop) act on top of the setpoint: the
+    // limits below bound its output whatever it does, and no island without discharge allowed.
+    set(s, inv.p_limit_discharge, hi);
+    set(s, inv.p_limit_charge, -lo);
+    to_bool(s, inv.grid_forming, hi <= 0.0);
   }
 }
 

@@ -100,7 +100,7 @@ int run_suite(const SuiteRequest& rq) {
   md << "\nSuite verdict: **" << verdict << "** (" << entries.size() - unexpected << " of " << entries.size()
      << " scenarios gave their expected verdict).\n\nNegative examples are expected to FAIL: they show that a "
         "broken check is caught.\n";
-  std::ofstream(out + "/suite.json") << summary.dump(2) << "\n";
+  std::ofstream(out + "/suite.json") << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   std::ofstream(out + "/report.md") << md.str();
   std::ofstream(out + "/junit.xml") << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" << suite_name
                                     << "\" tests=\"" << entries.size() << "\" failures=\"" << unexpected << "\">\n"

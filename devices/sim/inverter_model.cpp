@@ -39,7 +39,7 @@ double InverterModel::available_charge_w() const {
 
 double InverterModel::island_capacity_w(bool grid_available) const {
   if (grid_available || !gf_enable_ || !p_.grid_forming_capable || mode_ == InverterMode::tripped || safe_) return 0;
-  return available_discharge_w();
+  return std::min(available_discharge_w(), limit_dis_);
 }
 
 void InverterModel::trip(const std::string& why) {
@@ -58,7 +58,7 @@ void InverterModel::enter_safe_state() {
   for (PackModel* pk : packs_) pk->enter_safe_state();
 }
 
-void InverterModel::dispatch_dc(double dt, double p_dc) {
+double InverterModel::dispatch_dc(double dt, double p_dc) {
   // Share the DC power among the packs by what each may take or give now (the BMS limits), as a
   // multi-pack DC bus with per-pack converters does.
   double total = 0;
@@ -67,10 +67,17 @@ void InverterModel::dispatch_dc(double dt, double p_dc) {
     share_[k] = pk->voltage() * (p_dc >= 0 ? pk->discharge_current_limit() : pk->charge_current_limit());
     total += share_[k];
   }
+  double delivered = 0;  // + drawn from the packs
   for (std::size_t k = 0; k < packs_.size(); ++k) {
+    PackModel* pk = packs_[k];
     const double pk_power = total > 0 ? -p_dc * share_[k] / total : 0.0;  // + charge for the pack
-    packs_[k]->step(dt, packs_[k]->current_for_power(pk_power));
+    // Each pack's converter holds its current inside the limits the BMS reports, even when the
+    // voltage sags under load and the power asked would need more.
+    const double i = std::clamp(pk->current_for_power(pk_power), -pk->discharge_current_limit(), pk->charge_current_limit());
+    pk->step(dt, i);
+    delivered -= pk->voltage() * pk->current();
   }
+  return delivered;
 }
 
 void InverterModel::step(double dt, bool grid_available, double v_pu, double f_hz, double island_demand_w) {
@@ -110,8 +117,8 @@ void InverterModel::step(double dt, bool grid_available, double v_pu, double f_h
   }
 
   const double s_max = islanded ? p_.s_rated_va : s_limit(v_pu);
-  const double p_hi = std::min(available_discharge_w(), s_max);
-  const double p_lo = -std::min(available_charge_w(), s_max);
+  const double p_hi = std::min({available_discharge_w(), s_max, limit_dis_});
+  const double p_lo = -std::min({available_charge_w(), s_max, limit_ch_});
   if (islanded) {
     mode_ = InverterMode::grid_forming;
     p_ac_ = std::clamp(island_demand_w, p_lo, p_hi);
@@ -148,7 +155,15 @@ void InverterModel::step(double dt, bool grid_available, double v_pu, double f_h
   }
   p_dc_ = p_ac_ + losses_w(p_ac_);
   if (p_ac_ == 0 && mode_ != InverterMode::grid_forming) p_dc_ = 0;
-  dispatch_dc(dt, p_dc_);
+  const double got = dispatch_dc(dt, p_dc_);
+  if (std::fabs(got - p_dc_) > 1e-6 * std::max(1.0, std::fabs(p_dc_))) {
+    // The packs gave (or took) less than asked: the AC side gets what the DC side delivered.
+    const double c = 1.0 / p_.efficiency - 1.0;
+    p_ac_ = got >= 0 ? std::max(0.0, (got - p_.no_load_loss_w) / (1.0 + c))
+                     : std::min(0.0, (got - p_.no_load_loss_w) / (1.0 - c));
+    if (p_ac_ == 0.0) p_ac_ = 0.0;
+    p_dc_ = got;
+  }
 }
 
 }  // namespace zhil::sim

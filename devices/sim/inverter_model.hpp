@@ -56,6 +56,11 @@ class InverterModel {
   void set_reactive_setpoint(double q_var) { q_set_ = q_var; }
   void set_grid_forming_enabled(bool on) { gf_enable_ = on; }
   void set_trip_fault(bool on) { trip_fault_ = on; }
+  // Bounds on all output (setpoint, droop, island), from the safety envelope. NaN reads as 0.
+  void set_output_limits(double discharge_w, double charge_w) {
+    limit_dis_ = discharge_w > 0 ? discharge_w : 0;
+    limit_ch_ = charge_w > 0 ? charge_w : 0;
+  }
   void enter_safe_state();
 
   double p_ac() const { return p_ac_; }
@@ -73,12 +78,13 @@ class InverterModel {
 
  private:
   double s_limit(double v_pu) const;
-  void dispatch_dc(double dt_s, double p_dc);
+  double dispatch_dc(double dt_s, double p_dc);  // returns the DC power the packs gave (+) or took
   void trip(const std::string& why);
 
   InverterParams p_;
   std::vector<PackModel*> packs_;
   double p_set_ = 0, q_set_ = 0;
+  double limit_dis_ = 0, limit_ch_ = 0;
   bool gf_enable_ = false, trip_fault_ = false;
   double p_ac_ = 0, q_ac_ = 0, p_dc_ = 0, droop_dp_ = 0;
   InverterMode mode_ = InverterMode::grid_following;

@@ -15,7 +15,7 @@ struct LoadParams {
 class LoadModel {
  public:
   explicit LoadModel(const LoadParams& p) : p_(p), demand_(p.initial_demand_w) {}
-  void set_demand(double w) { demand_ = w < 0 ? 0 : w; }
+  void set_demand(double w) { demand_ = w > 0 ? w : 0; }  // NaN and negatives read as 0
   // Bus voltage seen by the load over the last step; returns whether it is on its backup now.
   void observe_voltage(double dt_s, double v_pu);
 

@@ -287,8 +287,8 @@ void PackModel::update_bms(double dt) {
   const double f_hi = std::clamp((1.0 - soc_module_max()) / p_.soc_taper, 0.0, 1.0);
   // The low-SOC taper protects the modules in use; a maintenance discharge is meant to reach empty.
   const double f_lo = state_ == PackState::maintenance_discharge ? 1.0 : std::clamp(soc_module_min() / p_.soc_taper, 0.0, 1.0);
-  limit_ch_ = p_.i_charge_max_a * f_t * f_hi;
-  limit_dis_ = p_.i_discharge_max_a * f_t * f_lo;
+  limit_ch_ = std::min(p_.i_charge_max_a * f_t * f_hi, allowed_ch_);
+  limit_dis_ = std::min(p_.i_discharge_max_a * f_t * f_lo, allowed_dis_);
   if (!contactor_ || state_ == PackState::anode_strip) limit_ch_ = limit_dis_ = 0;
   if (state_ == PackState::maintenance_discharge) limit_ch_ = 0;
 }

@@ -110,6 +110,13 @@ class PackModel {
   void set_ambient(double c) { ambient_c_ = c; }
   void set_cooling_loss(double factor) { cooling_factor_ = factor < 1 ? 1 : factor; }
   void set_internal_short(bool on) { internal_short_ = on; }
+  // Current limits from outside the BMS (the harness's safety envelope); the reported limits never
+  // exceed them. NaN and negatives read as 0.
+  void set_allowed_currents(double charge_a, double discharge_a) {
+    allowed_ch_ = charge_a > 0 ? charge_a : 0;
+    allowed_dis_ = discharge_a > 0 ? discharge_a : 0;
+    update_bms(0.0);
+  }
   void enter_safe_state();
 
   // BMS readings
@@ -158,6 +165,7 @@ class PackModel {
   double strip_timer_s_ = 0, since_strip_s_ = 0, due_for_s_ = 0;
   double ov_timer_ = 0, uv_timer_ = 0, oc_timer_ = 0;
   double limit_ch_ = 0, limit_dis_ = 0;
+  double allowed_ch_ = 0, allowed_dis_ = 0;  // 0 until the envelope says: no current unasked
   std::uint32_t alarms_ = 0, latched_alarms_ = 0;
   PackEnergy energy_;
   std::uint64_t strips_ = 0;

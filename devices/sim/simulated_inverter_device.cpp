@@ -18,6 +18,8 @@ Status SimulatedInverterDevice::on_configure(SignalTable& t) {
   if (auto s = consume(t, r::p_set, "W", SignalKind::command, &p_set_); !s) return s;
   if (auto s = consume(t, r::q_set, "var", SignalKind::command, &q_set_); !s) return s;
   if (auto s = consume(t, r::grid_forming_enable, "1", SignalKind::command, &gf_); !s) return s;
+  if (auto s = consume(t, r::p_limit_discharge, "W", SignalKind::command, &limit_dis_); !s) return s;
+  if (auto s = consume(t, r::p_limit_charge, "W", SignalKind::command, &limit_ch_); !s) return s;
   if (auto s = consume(t, "fault.trip", "1", SignalKind::stimulus, &trip_fault_); !s) return s;
   return Status::ok();
 }
@@ -39,6 +41,7 @@ Status SimulatedInverterDevice::on_write(Time, const SignalTable& t) {
   model_.set_reactive_setpoint(t.value(q_set_));
   model_.set_grid_forming_enabled(t.value(gf_) > 0.5);
   model_.set_trip_fault(t.value(trip_fault_) > 0.5);
+  model_.set_output_limits(t.value(limit_dis_), t.value(limit_ch_));
   return Status::ok();
 }
 

@@ -28,7 +28,7 @@ class SimulatedInverterDevice final : public Device {
   InverterModel& model_;
   std::string serial_;
   SignalId p_ac_, q_ac_, p_dc_, mode_, tripped_, avail_dis_, avail_ch_, droop_;
-  SignalId p_set_, q_set_, gf_, trip_fault_;
+  SignalId p_set_, q_set_, gf_, limit_dis_, limit_ch_, trip_fault_;
 };
 
 }  // namespace zhil::sim

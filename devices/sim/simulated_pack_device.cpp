@@ -35,6 +35,8 @@ Status SimulatedPackDevice::on_configure(SignalTable& t) {
   }
   if (auto s = consume(t, r::contactor_cmd, "1", SignalKind::command, &contactor_cmd_); !s) return s;
   if (auto s = consume(t, r::strip_request, "1", SignalKind::command, &strip_request_); !s) return s;
+  if (auto s = consume(t, r::i_charge_allowed, "A", SignalKind::command, &i_ch_allowed_); !s) return s;
+  if (auto s = consume(t, r::i_discharge_allowed, "A", SignalKind::command, &i_dis_allowed_); !s) return s;
   if (auto s = consume(t, "ambient_c", "degC", SignalKind::stimulus, &ambient_, model_.params().ambient_c); !s) return s;
   if (auto s = consume(t, "fault.cooling_loss", "1", SignalKind::stimulus, &cooling_loss_, 1.0); !s) return s;
   if (auto s = consume(t, "fault.internal_short", "1", SignalKind::stimulus, &internal_short_); !s) return s;
@@ -78,6 +80,7 @@ Status SimulatedPackDevice::on_write(Time, const SignalTable& t) {
   model_.set_cooling_loss(t.value(cooling_loss_));
   model_.set_internal_short(t.value(internal_short_) > 0.5);
   comm_lost_ = t.value(comm_loss_) > 0.5;
+  model_.set_allowed_currents(t.value(i_ch_allowed_), t.value(i_dis_allowed_));
   model_.set_contactor_command(t.value(contactor_cmd_) > 0.5);
   model_.request_strip(t.value(strip_request_) > 0.5);
   return Status::ok();

@@ -36,7 +36,7 @@ class SimulatedPackDevice final : public Device {
   std::string serial_;
   SignalId v_, i_, p_, soc_, soc_min_, soc_max_, t_max_, vm_max_, vm_min_, i_ch_, i_dis_, contactor_, strip_due_,
       stripping_, state_, alarms_, zn_, energy_;
-  SignalId contactor_cmd_, strip_request_, ambient_, cooling_loss_, internal_short_, comm_loss_;
+  SignalId contactor_cmd_, strip_request_, i_ch_allowed_, i_dis_allowed_, ambient_, cooling_loss_, internal_short_, comm_loss_;
   std::vector<ModuleIds> modules_;
   bool comm_lost_ = false;
 };

@@ -82,6 +82,22 @@ PackParams load_pack_params(const ConfigNode& params) {
   p.initial_time_since_strip_s = c.quantity("initial_time_since_strip", "s", 0.0);
   p.internal_short_a = c.require_quantity("internal_short_current", "A");
   if (p.coulombic_efficiency <= 0 || p.coulombic_efficiency > 1) c.require("coulombic_efficiency").fail("must be in (0, 1]");
+  for (const auto& [key, v] : {std::pair<const char*, double>{"capacity", p.capacity_ah}, {"r_cell", p.r_cell_ohm},
+                               {"self_discharge_doubling", p.self_discharge_doubling_c},
+                               {"thermal_capacity", p.thermal_capacity_j_per_k},
+                               {"thermal_resistance", p.thermal_resistance_k_per_w}, {"v_trip_time", p.v_trip_time_s},
+                               {"i_trip_time", p.i_trip_time_s}, {"strip_duration", p.strip_duration_s},
+                               {"strip_interval", p.strip_interval_s}, {"strip_interval_cycles", p.strip_interval_cycles}})
+    if (!(v > 0)) c.require(key).fail("must be > 0");
+  for (const auto& [key, v] : {std::pair<const char*, double>{"capacity_spread", p.capacity_spread},
+                               {"resistance_spread", p.resistance_spread}, {"self_discharge_per_day", p.self_discharge_per_day},
+                               {"aux_power", p.aux_power_w}, {"maintenance_discharge", p.maintenance_discharge_w},
+                               {"capacity_fade_per_cycle", p.capacity_fade_per_cycle}, {"internal_short_current", p.internal_short_a},
+                               {"i_charge_max", p.i_charge_max_a}, {"i_discharge_max", p.i_discharge_max_a}})
+    if (!(v >= 0)) c.require(key).fail("must be >= 0");
+  if (p.capacity_spread > 0.3 || p.resistance_spread > 0.3) c.require("capacity_spread").fail("spreads above 30 % are not a product");
+  for (const auto& [key, v] : {std::pair<const char*, double>{"initial_temperature", p.initial_temperature_c}, {"ambient", p.ambient_c}})
+    if (v < -60 || v > 150) c.require(key).fail("temperature outside -60..150 degC");
   if (p.initial_soc < 0 || p.initial_soc > 1) c.require("initial_soc").fail("must be in 0..1");
   if (p.soc_taper <= 0) c.require("soc_taper").fail("must be > 0");
   return p;
@@ -139,6 +155,12 @@ InverterParams load_inverter_params(const ConfigNode& params, double f_nominal_h
   p.return_f_min_hz = es.require("f_min").as_quantity("Hz");
   p.return_f_max_hz = es.require("f_max").as_quantity("Hz");
   if (p.droop <= 0) d["droop"].fail("must be > 0");
+  if (p.droop_response_s <= 0) d["response_time"].fail("must be > 0");
+  if (p.enter_service_ramp_s <= 0) es["ramp"].fail("must be > 0");
+  if (p.enter_service_delay_s < 0) es["delay"].fail("must be >= 0");
+  for (const auto& [key, v] : {std::pair<const char*, double>{"s_rated", p.s_rated_va}, {"p_rated", p.p_rated_w}, {"i_max", p.i_max_a}})
+    if (!(v > 0)) c.require(key).fail("must be > 0");
+  if (p.no_load_loss_w < 0) c.require("no_load_loss").fail("must be >= 0");
   return p;
 }
 
@@ -149,6 +171,8 @@ LoadParams load_load_params(const ConfigNode& params) {
   p.initial_demand_w = c.require_quantity("power", "W");
   if (ConfigNode n = c.get("itic"); n.defined()) p.itic = n.as_bool();
   p.backup_hold_s = c.quantity("backup_hold", "s", p.backup_hold_s);
+  if (p.initial_demand_w < 0) c.require("power").fail("must be >= 0");
+  if (p.backup_hold_s < 0) c.require("backup_hold").fail("must be >= 0");
   return p;
 }
 

@@ -1,6 +1,7 @@
 #include "devices/sim/site_simulator.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace zhil::sim {
 
@@ -28,6 +29,22 @@ Status SiteSimulator::advance_to(Time now) {
   if (now <= last_) return Status::ok();
   step(to_seconds(now - last_));
   last_ = now;
+  return check_finite();
+}
+
+Status SiteSimulator::check_finite() const {
+  // A non-finite state (from extreme stimuli, say) would spread through the physics and make
+  // every comparison false: end the run as an error instead, saying where it started.
+  if (!std::isfinite(grid_.p_import_w)) return Status::error("grid import is not a finite number");
+  for (std::size_t k = 0; k < loads_.size(); ++k)
+    if (!std::isfinite(loads_[k]->p_drawn_w) || !std::isfinite(loads_[k]->demand_w()))
+      return Status::error("load " + std::to_string(k + 1) + " power is not a finite number");
+  for (std::size_t k = 0; k < inverters_.size(); ++k)
+    if (!std::isfinite(inverters_[k]->p_ac()) || !std::isfinite(inverters_[k]->p_droop()))
+      return Status::error("inverter " + std::to_string(k + 1) + " power is not a finite number");
+  for (std::size_t k = 0; k < packs_.size(); ++k)
+    if (!std::isfinite(packs_[k]->voltage()) || !std::isfinite(packs_[k]->t_max()) || !std::isfinite(packs_[k]->soc()))
+      return Status::error("pack " + std::to_string(k + 1) + " state is not a finite number");
   return Status::ok();
 }
 

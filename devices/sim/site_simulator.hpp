@@ -27,6 +27,7 @@ class SiteSimulator final : public Plant {
 
   Status advance_to(Time now) override;
   void step(double dt_s);
+  Status check_finite() const;
   bool islanded() const { return islanded_; }
 
  private:

@@ -1,6 +1,8 @@
 #include "harness/config/config_node.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 
 #include "harness/config/units.hpp"
 #include "harness/config/yaml_guard.hpp"
@@ -101,7 +103,10 @@ void ConfigNode::expect_keys(std::initializer_list<const char*> allowed) const {
 
 void ConfigNode::expect_keys(const std::vector<std::string>& allowed) const {
   expect_map();
+  std::set<std::string> seen;
   for (const auto& kv : node_) {
+    if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second)
+      ConfigNode(kv.first, file_, path_).fail("key '" + kv.first.Scalar() + "' given twice");
     if (!kv.first.IsScalar()) {
       ConfigNode(kv.first, file_, path_).fail("keys must be plain names");
     }
@@ -163,9 +168,9 @@ double ConfigNode::as_time_of_day() const {
 }
 
 long ConfigNode::as_integer(long min, long max) const {
-  double v = as_number();
-  if (v != static_cast<double>(static_cast<long>(v)) || v < static_cast<double>(min) ||
-      v > static_cast<double>(max))
+  const double v = as_number();
+  // Range first: casting an out-of-range double to an integer is undefined behaviour.
+  if (!(v >= static_cast<double>(min) && v <= static_cast<double>(max)) || v != std::trunc(v))
     fail("expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
   return static_cast<long>(v);
 }

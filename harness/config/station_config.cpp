@@ -36,11 +36,15 @@ PackLimits read_pack_limits(const ConfigNode& n) {
 }
 
 InverterLimits read_inverter_limits(const ConfigNode& n) {
-  n.expect_keys({"p_discharge_max", "p_charge_max", "s_max"});
+  n.expect_keys({"p_discharge_max", "p_charge_max", "s_max", "conversion_efficiency", "no_load_loss"});
   InverterLimits l;
   l.p_discharge_max_w = n.require("p_discharge_max").as_quantity("W");
   l.p_charge_max_w = n.require("p_charge_max").as_quantity("W");
   l.s_max_va = n.require("s_max").as_quantity("VA");
+  l.conversion_efficiency = n.get_quantity("conversion_efficiency", "1", l.conversion_efficiency);
+  l.no_load_loss_w = n.get_quantity("no_load_loss", "W", l.no_load_loss_w);
+  if (!(l.conversion_efficiency > 0.5 && l.conversion_efficiency <= 1)) n["conversion_efficiency"].fail("must be in (0.5, 1]");
+  if (l.no_load_loss_w < 0) n["no_load_loss"].fail("must be >= 0");
   if (l.p_discharge_max_w < 0 || l.p_charge_max_w < 0 || l.s_max_va <= 0)
     n.fail("power limits must be >= 0 and s_max > 0");
   return l;

@@ -22,6 +22,8 @@ struct InverterLimits {
   double p_discharge_max_w = 0;
   double p_charge_max_w = 0;
   double s_max_va = 0;
+  double conversion_efficiency = 0.95;  // lowest the envelope assumes when turning DC limits into AC
+  double no_load_loss_w = 0;            // highest standby loss it assumes
 };
 
 struct DeviceConfig {

@@ -75,7 +75,9 @@ QuantityParse parse_quantity(std::string_view text, std::string_view unit) {
     if (s.si != unit)
       return {std::nullopt, "'" + std::string(text) + "' is in " + std::string(s.si) +
                                 " but " + std::string(unit) + " is expected here"};
-    return {*number * s.factor, {}};
+    const double v = *number * s.factor;
+    if (!std::isfinite(v)) return {std::nullopt, "'" + std::string(text) + "' is too large to be a finite number"};
+    return {v, {}};
   }
   return {std::nullopt, "unknown unit '" + std::string(spelled) + "' in '" + std::string(text) +
                             "' (expected " + std::string(unit) + ")"};

@@ -36,10 +36,16 @@ void check_text(const std::string& text, const std::string& file, const YamlLimi
       refuse(file, line, column, "binary content (control byte 0x" +
                                      [&] { std::ostringstream o; o << std::hex << int(c); return o.str(); }() +
                                      "): not a YAML text file");
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > text.size())
-      refuse(file, line, column, "invalid UTF-8: not a YAML text file");
-    for (std::size_t k = 1; k < len; ++k)
+    if (c == 0x7F) refuse(file, line, column, "binary content (control byte 0x7f): not a YAML text file");
+    // Well-formed UTF-8 only (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF.
+    std::size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    if (len == 0 || i + len > text.size()) refuse(file, line, column, "invalid UTF-8: not a YAML text file");
+    const auto b1 = len > 1 ? static_cast<unsigned char>(text[i + 1]) : 0x80;
+    const bool second_ok = (c == 0xE0) ? (b1 >= 0xA0 && b1 <= 0xBF) : (c == 0xED) ? (b1 >= 0x80 && b1 <= 0x9F)
+                           : (c == 0xF0) ? (b1 >= 0x90 && b1 <= 0xBF) : (c == 0xF4) ? (b1 >= 0x80 && b1 <= 0x8F)
+                                                                      : (b1 >= 0x80 && b1 <= 0xBF);
+    if (!second_ok) refuse(file, line, column, "invalid UTF-8: not a YAML text file");
+    for (std::size_t k = 2; k < len; ++k)
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
         refuse(file, line, column, "invalid UTF-8: not a YAML text file");
     i += len;

@@ -107,7 +107,8 @@ void write_record_json(const TestRecord& r, const std::string& path) {
   j["events"] = events;
   j["events_dropped"] = r.events_dropped;
   j["timeseries"] = {{"file", r.timeseries_file}, {"rows", r.timeseries_rows}};
-  write_atomically(path, j.dump(2) + "\n");
+  // Replace rather than throw on invalid UTF-8 in a name: the record must always be written.
+  write_atomically(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 void write_junit_xml(const TestRecord& r, const std::string& path) {

@@ -40,6 +40,20 @@ Evidence Check::evidence(Time t, std::string what) const {
 void Check::evaluate(Time now) {
   if (now < spec_.from || violated_) return;
   if (spec_.until && now > *spec_.until) return;
+  // A comparison with NaN is false, which would let `never` pass on garbage: a non-finite input
+  // fails any check that reads it.
+  if (expression_) {
+    for (const auto& [name, id] : expression_->inputs())
+      if (!std::isfinite(signals_->value(id))) {
+        violated_ = true;
+        evidence_ = evidence(now, name + " is not a finite number");
+        return;
+      }
+  } else if (!std::isfinite(signals_->value(signal_))) {
+    violated_ = true;
+    evidence_ = evidence(now, spec_.signal + " is not a finite number");
+    return;
+  }
   switch (spec_.kind) {
     case CheckKind::always:
       if (!expression_->holds()) {

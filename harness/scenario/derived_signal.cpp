@@ -1,5 +1,6 @@
 #include "harness/scenario/derived_signal.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace zhil {
@@ -14,6 +15,10 @@ DerivedSignal::DerivedSignal(const DerivedSpec& spec, SignalTable& signals, Dura
     throw std::runtime_error(spec.where + ": " + s.message());
   // window / cycle samples, plus one so that the rate spans exactly one window.
   std::size_t n = static_cast<std::size_t>(spec.window.count() / std::max<std::int64_t>(cycle.count(), 1));
+  constexpr std::size_t kMaxSamples = 1'000'000;  // 8 MB: bounded memory whatever the window and cycle
+  if (n > kMaxSamples)
+    throw std::runtime_error(spec.where + ": derived signal '" + spec.name + "': window of " + std::to_string(n) +
+                             " cycles; at most " + std::to_string(kMaxSamples));
   ring_.assign(std::max<std::size_t>(n, 1) + (spec.op == DerivedSpec::Op::rate ? 1 : 0), 0.0);
 }
 
@@ -26,6 +31,11 @@ void DerivedSignal::update(Time now, SignalTable& signals) {
   if (count_ < n) ++count_;
   else sum_ -= dropped;
   sum_ += x;
+  if (!std::isfinite(sum_)) {
+    // A non-finite sample poisons a running sum for good; rebuild it from the window instead.
+    sum_ = 0;
+    for (std::size_t k = 0; k < count_; ++k) sum_ += ring_[(head_ + n - 1 - k) % n];
+  }
   double out;
   if (spec_.op == DerivedSpec::Op::mean) {
     out = sum_ / static_cast<double>(count_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <numbers>
 
@@ -118,10 +119,10 @@ class CsvProfile final : public Profile {
   double at(Duration since) override {
     const auto& p = *points_;
     double t = to_seconds(since);
-    const double span = p.back().first;
-    if (repeat_ && span > 0) t = std::fmod(t, span);
+    const double span = p.back().first - p.front().first;
+    if (repeat_ && span > 0 && t > p.back().first) t = p.front().first + std::fmod(t - p.front().first, span);
+    if (t < p[index_].first) index_ = 0;  // wrapped around: search again from the start
     while (index_ + 1 < p.size() && p[index_ + 1].first <= t) ++index_;
-    if (t < p[index_].first) index_ = 0;  // wrapped around
     if (index_ + 1 >= p.size()) return p.back().second * scale_;
     const auto& [t0, v0] = p[index_];
     const auto& [t1, v1] = p[index_ + 1];
@@ -140,6 +141,10 @@ class CsvProfile final : public Profile {
 // Hand-written because Debian has no maintained C++ CSV library; the format is two numbers a line.
 std::shared_ptr<const std::vector<std::pair<double, double>>> read_trace(const ConfigNode& where,
                                                                            const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) where.fail("CSV profile '" + path + "' is not a regular file");
+  constexpr std::uintmax_t kMaxBytes = 64u << 20;
+  if (std::filesystem::file_size(path, ec) > kMaxBytes) where.fail("CSV profile '" + path + "' is larger than 64 MiB");
   std::ifstream in(path);
   if (!in) where.fail("cannot open CSV profile '" + path + "'");
   auto points = std::make_shared<std::vector<std::pair<double, double>>>();
@@ -148,6 +153,7 @@ std::shared_ptr<const std::vector<std::pair<double, double>>> read_trace(const C
   constexpr std::size_t kMaxPoints = 50'000'000;
   while (std::getline(in, line)) {
     ++line_no;
+    if (line.size() > 4096) throw ConfigError(path + ":" + std::to_string(line_no) + ":1: line longer than 4096 characters");
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     auto comma = line.find(',');
@@ -190,7 +196,7 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     double peak = node.require("peak_at").as_time_of_day();
     double noise = node.get_quantity("noise", "1", 0.0);
     double interval = node.has("noise_interval") ? to_seconds(node["noise_interval"].as_duration()) : 60.0;
-    if (interval <= 0) node["noise_interval"].fail("must be > 0");
+    if (interval < 1e-3) node["noise_interval"].fail("must be at least 1 ms");
     return [=](const ProfileContext& c) {
       return std::make_unique<DiurnalProfile>(lo, hi, peak, c.start_time_of_day_s, noise, interval, c.seed);
     };
@@ -211,10 +217,11 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     } else {
       s.period_min_s = s.period_max_s = to_seconds(period.as_duration());
     }
-    if (s.period_min_s <= 0 || s.period_max_s < s.period_min_s) period.fail("need 0 < min <= max");
+    if (s.period_min_s < 1e-3 || s.period_max_s < s.period_min_s) period.fail("need 1 ms <= min <= max");
     s.duty = node.get_quantity("duty", "1", 0.5);
     if (s.duty <= 0 || s.duty >= 1) node["duty"].fail("duty must be between 0 and 100 % exclusive");
     s.ramp_s = node.has("ramp") ? to_seconds(node["ramp"].as_duration()) : 0.1;
+    if (s.checkpoint_every_s < 0) node.fail("checkpoint interval must be positive");
     s.idle_level = node.get_quantity("idle", "1", 0.2);
     s.job_start_s = node.has("job_start") ? to_seconds(node["job_start"].as_duration()) : 0;
     s.job_stop_s = node.has("job_stop") ? to_seconds(node["job_stop"].as_duration()) : -1;

@@ -205,6 +205,10 @@ Scenario load_scenario(const std::string& path) {
   if (sc.directory.empty()) sc.directory = ".";
   sc.sha256 = sha256_file_hex(path);
   sc.name = root.require("scenario").as_string();
+  // The name becomes a folder name in results/: letters, digits, '-' and '_' only.
+  if (sc.name.empty() || sc.name.size() > 64 ||
+      sc.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+    root["scenario"].fail("a scenario name is 1-64 letters, digits, '-' or '_'");
   sc.description = root.get_string("description", "");
   sc.station = root.get_string("station", "simulated");
   sc.duration = root.require("duration").as_duration();

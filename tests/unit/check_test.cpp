@@ -1,6 +1,8 @@
 // Checks and measurements against a hand-driven signal table.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "harness/scenario/check.hpp"
 #include "harness/scenario/expression.hpp"
 #include "harness/scenario/measurement.hpp"
@@ -149,4 +151,12 @@ TEST(Measurement, AggregatesWithUnitsAndLimits) {
   tb.t.set(tb.x, 2.0, Time(0));
   mx.sample(Time(0));
   EXPECT_EQ(mx.result(Time(0), true).outcome, "FAIL");
+}
+
+TEST(Check, NonFiniteInputsFailEvenNever) {
+  CheckResult r = run(spec(CheckKind::never, "dev.x > 1"), [](int i) { return i == 4 ? NAN : 0.0; });
+  EXPECT_EQ(r.outcome, CheckOutcome::fail);
+  ASSERT_TRUE(r.evidence);
+  EXPECT_EQ(r.evidence->t_s, 4.0);
+  EXPECT_NE(r.evidence->what.find("not a finite number"), std::string::npos);
 }

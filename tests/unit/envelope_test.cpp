@@ -24,10 +24,12 @@ class RandomCore final : public ControlCore {
  public:
   void configure(const CoreContext& c, CoreIo& io) override {
     for (const DeviceConfig* d : c.station.with_role("inverter"))
-      for (const char* s : {roles::inverter::p_set, roles::inverter::q_set, roles::inverter::grid_forming_enable})
+      for (const char* s : {roles::inverter::p_set, roles::inverter::q_set, roles::inverter::grid_forming_enable,
+                            roles::inverter::p_limit_discharge, roles::inverter::p_limit_charge})
         commands_.push_back(io.command(d->name + "." + s));
     for (const DeviceConfig* d : c.station.with_role("pack"))
-      for (const char* s : {roles::pack::contactor_cmd, roles::pack::strip_request})
+      for (const char* s : {roles::pack::contactor_cmd, roles::pack::strip_request, roles::pack::i_charge_allowed,
+                            roles::pack::i_discharge_allowed})
         commands_.push_back(io.command(d->name + "." + s));
   }
   void step(Time, CoreIo& io) override {
@@ -66,7 +68,11 @@ class CommandSpy final : public Device {
  protected:
   Status on_configure(SignalTable& t) override { return inner_->configure(t); }
   Status on_activate(Time now) override { return inner_->activate(now); }
-  Status on_read(Time now, SignalTable& t) override { return inner_->read(now, t); }
+  Status on_read(Time now, SignalTable& t) override {
+    Status s = inner_->read(now, t);
+    if (role() == "pack" && armed_) check_pack_current(t);
+    return s;
+  }
   Status on_deactivate() override { return inner_->deactivate(); }
   Status on_safe_state() override { return inner_->command_safe_state(); }
   SafeStateReport on_verify_safe_state() override { return inner_->verify_safe_state(); }
@@ -77,6 +83,19 @@ class CommandSpy final : public Device {
 
  private:
   double val(const SignalTable& t, const std::string& n) const { return t.value(t.find(n)); }
+  // What the pack did since the last write, against the state it was in when the commands went out.
+  void check_pack_current(const SignalTable& t) {
+    const PackLimits& pl = st_.find(name())->pack_limits;
+    const double i = val(t, name() + ".i");
+    v_.checked += 1;
+    const double tol = 0.5;  // A: the voltage moves within a cycle
+    if (i < -(pl.i_discharge_max_a + tol)) v_.add(name() + " discharged at " + std::to_string(i) + " A");
+    if (i > pl.i_charge_max_a + tol) v_.add(name() + " charged at " + std::to_string(i) + " A");
+    if (soc_at_write_ <= pl.soc_min && i < -1e-9) v_.add(name() + " discharged below soc_min: " + std::to_string(i) + " A");
+    if (soc_at_write_ >= pl.soc_max && i > 1e-9) v_.add(name() + " charged above soc_max: " + std::to_string(i) + " A");
+    if (t_at_write_ >= pl.t_max_c && i != 0.0) v_.add(name() + " carried current while hot");
+  }
+
   void check(const SignalTable& t) {
     const DeviceConfig* d = st_.find(name());
     auto boolean = [&](const std::string& n) {
@@ -87,6 +106,9 @@ class CommandSpy final : public Device {
     if (role() == "pack") {
       boolean(name() + ".contactor_cmd");
       boolean(name() + ".strip_request");
+      soc_at_write_ = val(t, name() + ".soc");
+      t_at_write_ = val(t, name() + ".t_max");
+      armed_ = true;
       return;
     }
     if (role() != "inverter") return;
@@ -109,21 +131,50 @@ class CommandSpy final : public Device {
     if (p > l.p_discharge_max_w + eps || p < -l.p_charge_max_w - eps) v_.add(name() + ".p_set=" + std::to_string(p) + " past the rating");
     if (p > dis + eps) v_.add(name() + ".p_set=" + std::to_string(p) + " past the packs' discharge current");
     if (p < -ch - eps) v_.add(name() + ".p_set=" + std::to_string(p) + " past the packs' charge current");
-    if (any_low && d->packs.size() == 1 && p > eps) v_.add(name() + " discharging an empty pack");
-    if (any_high && d->packs.size() == 1 && p < -eps) v_.add(name() + " charging a full pack");
+    if (any_low && p > eps) v_.add(name() + " discharging a bus with an empty pack");
+    if (any_high && p < -eps) v_.add(name() + " charging a bus with a full pack");
+    const double lim_dis = val(t, name() + ".p_limit_discharge"), lim_ch = val(t, name() + ".p_limit_charge");
+    if (!(lim_dis >= 0 && lim_dis <= l.p_discharge_max_w && lim_dis <= dis + eps)) v_.add(name() + " discharge limit " + std::to_string(lim_dis));
+    if (!(lim_ch >= 0 && lim_ch <= l.p_charge_max_w && lim_ch <= ch + eps)) v_.add(name() + " charge limit " + std::to_string(lim_ch));
+    if (val(t, name() + ".grid_forming_enable") == 1.0 && lim_dis <= 0) v_.add(name() + " may island with no discharge allowed");
     if (std::hypot(p, q) > l.s_max_va * (1 + 1e-9)) v_.add(name() + " past its kVA");
   }
 
   std::unique_ptr<Device> inner_;
   const StationConfig& st_;
   Violations& v_;
+  bool armed_ = false;
+  double soc_at_write_ = 0, t_at_write_ = 0;
 };
 
 }  // namespace
 
 TEST(SafetyEnvelope, ClampsEveryCommandOfARandomCoreOverAMillionCycles) {
   const std::string dir = test::scratch_dir("envelope");
-  StationConfig st = load_station(test::source_path("fixtures/stations/bench-1pack.yaml"));
+  // Two packs on one bus, one nearly empty and one nearly full, so that the per-pack rules matter.
+  const std::string station = test::write_file(dir, "two-packs.yaml", R"(station: two-packs
+core: {name: reference}
+devices:
+  - {name: grid, role: grid, model: grid-simulator}
+  - {name: hall, role: load, model: load-simulator, params: {power: 80 kW}}
+  - name: inv1
+    role: inverter
+    model: inverter-simulator
+    params: {file: )" + test::source_path("fixtures/inverters/pcs-750kva.yaml") + R"(, s_rated: 100 kVA, p_rated: 100 kW, i_max: 130 A}
+    packs: [pack1, pack2]
+    limits: {p_discharge_max: 100 kW, p_charge_max: 100 kW, s_max: 100 kVA, no_load_loss: 2 kW}
+  - name: pack1
+    role: pack
+    model: pack-simulator
+    params: {file: )" + test::source_path("fixtures/packs/zh-160kwh-16s.yaml") + R"(, initial_soc: 7 %}
+    limits: {i_charge_max: 40 A, i_discharge_max: 60 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}
+  - name: pack2
+    role: pack
+    model: pack-simulator
+    params: {file: )" + test::source_path("fixtures/packs/zh-160kwh-16s.yaml") + R"(, initial_soc: 95 %, ambient: 38 degC}
+    limits: {i_charge_max: 40 A, i_discharge_max: 60 A, soc_min: 5 %, soc_max: 97 %, t_max: 36 degC}
+)");
+  StationConfig st = load_station(station);
   // 1,000,001 cycles at 100 ms.
   const std::string sc_path = test::write_file(dir, "wild.yaml", R"(scenario: wild-core
 duration: 100000 s
@@ -142,7 +193,7 @@ checks: [{name: runs, always: "1"}]
   RunResult r = execute_run(st, sc, bench, std::make_unique<RandomCore>(), opt);
   EXPECT_EQ(r.verdict, Verdict::pass) << r.error;
   EXPECT_GE(r.record.cycles, 1'000'000u);
-  EXPECT_GE(v.checked, 5'000'000u);
+  EXPECT_GE(v.checked, 8'000'000u);
   EXPECT_TRUE(v.found.empty()) << v.found.front();
   EXPECT_GT(r.record.envelope_interventions, 1'000'000u);  // it had plenty to do
 }
@@ -159,6 +210,8 @@ TEST(SafetyEnvelope, StaleOrHotPackAllowsNoPower) {
     t.set(id("pack1.soc"), soc, Time(0));
     t.set(id("pack1.t_max"), temp, Time(0));
     t.set(id("pack1.v"), 860, Time(0));
+    t.set(id("pack1.i_discharge_limit"), 95, Time(0));
+    t.set(id("pack1.i_charge_limit"), 60, Time(0));
   };
   good(0.5, 25);
   t.set(id("inv1.p_set"), 50e3, Time(0));
@@ -179,4 +232,65 @@ TEST(SafetyEnvelope, StaleOrHotPackAllowsNoPower) {
   t.set(id("inv1.p_set"), -50e3, Time(0));
   env.apply(t);
   EXPECT_EQ(t.value(id("inv1.p_set")), -50e3);  // but charging is fine
+}
+
+TEST(SafetyEnvelope, OnePackOutsideItsWindowStopsTheBusAndCurrentsStayPerPack) {
+  const std::string dir = test::scratch_dir("envelope-bus");
+  const std::string path = test::write_file(dir, "s.yaml", R"(station: two
+core: {name: reference}
+devices:
+  - {name: grid, role: grid, model: grid-simulator}
+  - name: inv1
+    role: inverter
+    model: inverter-simulator
+    packs: [pack1, pack2]
+    limits: {p_discharge_max: 500 kW, p_charge_max: 500 kW, s_max: 500 kVA}
+  - {name: pack1, role: pack, model: pack-simulator, limits: {i_charge_max: 60 A, i_discharge_max: 50 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
+  - {name: pack2, role: pack, model: pack-simulator, limits: {i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
+)");
+  StationConfig st = load_station(path);
+  SignalTable t;
+  auto add = [&](const std::string& n, const char* unit, SignalKind k) {
+    SignalId id;
+    ASSERT_TRUE(t.add(n, unit, k, "test", &id));
+  };
+  for (const char* p : {"pack1", "pack2"})
+    for (const char* s : {"soc", "t_max", "v", "i_charge_limit", "i_discharge_limit"}) add(std::string(p) + "." + s, "1", SignalKind::measurement);
+  for (const char* p : {"pack1", "pack2"})
+    for (const char* s : {"contactor_cmd", "strip_request", "i_charge_allowed", "i_discharge_allowed"})
+      add(std::string(p) + "." + s, "1", SignalKind::command);
+  for (const char* s : {"p_set", "q_set", "grid_forming_enable", "p_limit_discharge", "p_limit_charge"})
+    add(std::string("inv1.") + s, "1", SignalKind::command);
+  t.freeze();
+  auto id = [&](const std::string& n) { return t.find(n); };
+  auto pack = [&](const char* p, double soc) {
+    t.set(id(std::string(p) + ".soc"), soc, Time(0));
+    t.set(id(std::string(p) + ".t_max"), 25, Time(0));
+    t.set(id(std::string(p) + ".v"), 800, Time(0));
+    t.set(id(std::string(p) + ".i_discharge_limit"), 95, Time(0));
+    t.set(id(std::string(p) + ".i_charge_limit"), 60, Time(0));
+  };
+  SafetyEnvelope env(st, t);
+  pack("pack1", 0.04);  // below its soc_min
+  pack("pack2", 0.60);
+  t.set(id("inv1.p_set"), 100e3, Time(0));
+  t.set(id("inv1.grid_forming_enable"), 1, Time(0));
+  env.apply(t);
+  EXPECT_EQ(t.value(id("inv1.p_set")), 0.0);  // pack2 alone could, but pack1 would be drained too
+  EXPECT_EQ(t.value(id("inv1.p_limit_discharge")), 0.0);
+  EXPECT_EQ(t.value(id("inv1.grid_forming_enable")), 0.0);
+  t.set(id("inv1.p_set"), -100e3, Time(0));
+  env.apply(t);
+  EXPECT_EQ(t.value(id("inv1.p_set")), -96e3);  // charging it is fine, up to 2 x 60 A x 800 V
+  EXPECT_EQ(t.value(id("pack1.i_discharge_allowed")), 0.0);
+  EXPECT_EQ(t.value(id("pack1.i_charge_allowed")), 60.0);
+  EXPECT_EQ(t.value(id("pack2.i_discharge_allowed")), 95.0);
+  // Both in window: pack1's 50 A station limit binds. The bus shares by BMS limits (95 A each),
+  // so pack1 carries half: the bus may give 2 x 50 A x 800 V = 80 kW DC, 0.95 x 80 kW AC.
+  pack("pack1", 0.5);
+  t.set(id("inv1.p_set"), 400e3, Time(0));
+  env.apply(t);
+  EXPECT_NEAR(t.value(id("inv1.p_set")), 0.95 * 80e3, 1e-6);
+  EXPECT_NEAR(t.value(id("inv1.p_limit_discharge")), 0.95 * 80e3, 1e-6);
+  EXPECT_NEAR(t.value(id("inv1.p_limit_charge")), 2 * 60 * 800, 1e-6);
 }

@@ -28,11 +28,13 @@ struct Rig {
     std::vector<PackModel*> raw;
     for (int i = 0; i < n_packs; ++i) {
       packs.push_back(std::make_unique<PackModel>(pp, 100 + i));
+      packs.back()->set_allowed_currents(1e9, 1e9);
       packs.back()->set_contactor_command(true);
       packs.back()->step(0.0, 0.0);
       raw.push_back(packs.back().get());
     }
     inv = std::make_unique<InverterModel>(ip, raw);
+    inv->set_output_limits(1e9, 1e9);  // the envelope's bounds; these tests are about the inverter itself
   }
   void run(double seconds, double v = 1.0, double f = 60.0, bool grid = true, double island = 0, double dt = 0.01) {
     for (double t = 0; t < seconds - 1e-9; t += dt) inv->step(dt, grid, v, f, island);
@@ -168,4 +170,20 @@ TEST(InverterModel, IslandsOnOutageWhenEnabledElseCeasesToEnergise) {
   off.run(0.5, 0.0, 0.0, false, 400e3);
   EXPECT_TRUE(off.inv->tripped() || off.inv->p_ac() == 0.0);
   EXPECT_EQ(off.inv->p_ac(), 0.0);
+}
+
+TEST(InverterModel, OutputLimitsBoundSetpointDroopAndIsland) {
+  Rig r;
+  r.inv->set_output_limits(100e3, 50e3);
+  r.inv->set_power_setpoint(300e3);
+  r.run(30, 1.0, 59.5);  // setpoint plus droop, both past the limit
+  EXPECT_NEAR(r.inv->p_ac(), 100e3, 1e-6);
+  r.inv->set_power_setpoint(-300e3);
+  r.run(30, 1.0, 60.4);
+  EXPECT_NEAR(r.inv->p_ac(), -50e3, 1e-6);
+  r.inv->set_grid_forming_enabled(true);
+  r.run(1, 0.0, 0.0, false, 400e3);
+  EXPECT_NEAR(r.inv->p_ac(), 100e3, 1e-6);  // island carries only what the envelope allows
+  r.inv->set_output_limits(0, 0);
+  EXPECT_EQ(r.inv->island_capacity_w(false), 0.0);
 }

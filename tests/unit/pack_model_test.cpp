@@ -58,6 +58,7 @@ TEST(PackModel, EnergyBalanceCloses) {
   PackParams pp = fixture();
   pp.capacity_fade_per_cycle = 0;  // capacity changes are not energy flows
   PackModel p(pp, 2);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   const double e0 = p.chemical_energy_wh();
   for (int i = 0; i < 20000; ++i) p.step(1.0, i < 10000 ? 20.0 : -30.0);  // stays inside 0..100 % SOC
@@ -76,6 +77,7 @@ TEST(PackModel, RoundTripAndVoltageEfficiencyWithinTheFixtureFigures) {
   pp.capacity_spread = pp.resistance_spread = 0;
   pp.initial_soc = 0.10;
   PackModel p(pp, 3);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   const double i = 56;  // 3 kW per module: the continuous rate
   const double in = run_until(p, i, 0.90);
@@ -87,7 +89,9 @@ TEST(PackModel, RoundTripAndVoltageEfficiencyWithinTheFixtureFigures) {
   PackParams mid = pp;
   mid.initial_soc = 0.5;
   PackModel a(mid, 3), b(mid, 3);
+  a.set_allowed_currents(1e9, 1e9);
   a.set_contactor_command(true);
+  b.set_allowed_currents(1e9, 1e9);
   b.set_contactor_command(true);
   a.step(1e-3, i);
   b.step(1e-3, -i);
@@ -100,6 +104,7 @@ TEST(PackModel, OverTemperatureDeratesThenOpensTheContactor) {
   PackParams pp = fixture();
   pp.thermal_capacity_j_per_k = 2e3;  // fast, so the test heats in minutes
   PackModel p(pp, 4);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   p.set_ambient(70);
   double limit_at_45 = -1;
@@ -121,6 +126,7 @@ TEST(PackModel, OverTemperatureDeratesThenOpensTheContactor) {
 TEST(PackModel, OverCurrentTripsAfterItsTime) {
   PackParams pp = fixture();
   PackModel p(pp, 5);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   for (int i = 0; i < 9; ++i) p.step(0.1, -(pp.i_trip_a + 1));
   EXPECT_TRUE(p.contactor_closed());  // 0.9 s over the threshold
@@ -129,11 +135,13 @@ TEST(PackModel, OverCurrentTripsAfterItsTime) {
   EXPECT_FALSE(p.contactor_closed());
   EXPECT_TRUE(p.alarms() & kAlarmOverCurrent);
   PackModel q(pp, 5);
+  q.set_allowed_currents(1e9, 1e9);
   q.set_contactor_command(true);
   for (int i = 0; i < 100; ++i) q.step(0.1, -(pp.i_trip_a - 1));
   EXPECT_TRUE(q.contactor_closed());  // just under the threshold never trips
   // Reopening clears the latch once the condition has gone.
   p.set_contactor_command(false);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   p.step(0.1, 0.0);
   EXPECT_TRUE(p.contactor_closed());
@@ -143,6 +151,7 @@ TEST(PackModel, OverVoltageOnOverchargeTrips) {
   PackParams pp = fixture();
   pp.initial_soc = 0.99;
   PackModel p(pp, 6);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   // Forcing charge current past the BMS limit drives the cells over their trip voltage.
   for (int i = 0; i < 100 && p.contactor_closed(); ++i) p.step(0.1, 150.0);
@@ -156,12 +165,14 @@ TEST(PackModel, LimitsTaperAtTheSocEnds) {
   pp.capacity_spread = 0;
   pp.initial_soc = 0.99;
   PackModel full(pp, 7);
+  full.set_allowed_currents(1e9, 1e9);
   full.set_contactor_command(true);
   full.step(0.1, 0);
   EXPECT_LT(full.charge_current_limit(), 0.25 * pp.i_charge_max_a);
   EXPECT_DOUBLE_EQ(full.discharge_current_limit(), pp.i_discharge_max_a);
   pp.initial_soc = 0.01;
   PackModel empty(pp, 7);
+  empty.set_allowed_currents(1e9, 1e9);
   empty.set_contactor_command(true);
   empty.step(0.1, 0);
   EXPECT_LT(empty.discharge_current_limit(), 0.25 * pp.i_discharge_max_a);
@@ -169,12 +180,14 @@ TEST(PackModel, LimitsTaperAtTheSocEnds) {
 
 TEST(PackModel, ManufacturingSpreadMakesModulesDiffer) {
   PackModel p(fixture(), 8);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   for (int i = 0; i < 3600; ++i) p.step(1.0, 50.0);
   EXPECT_GT(p.soc_module_max() - p.soc_module_min(), 0.005);
   PackParams same = fixture();
   same.capacity_spread = same.resistance_spread = 0;
   PackModel q(same, 8);
+  q.set_allowed_currents(1e9, 1e9);
   q.set_contactor_command(true);
   for (int i = 0; i < 3600; ++i) q.step(1.0, 50.0);
   EXPECT_LT(q.soc_module_max() - q.soc_module_min(), 1e-12);
@@ -198,6 +211,7 @@ TEST(PackModel, StripCycleMaintenanceDischargeThenStripResetsLoading) {
   pp.initial_soc = 0.3;
   pp.initial_zn_loading = pp.strip_interval_cycles;  // due now
   PackModel p(pp, 10);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   p.step(1, 0);
   EXPECT_TRUE(p.strip_due());
@@ -225,6 +239,7 @@ TEST(PackModel, StripBecomesDueWithThroughputAndTime) {
   PackParams pp = fixture();
   pp.initial_soc = 0.1;
   PackModel p(pp, 11);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   EXPECT_FALSE(p.strip_due());
   // Charge/discharge cycles until due.
@@ -246,6 +261,7 @@ TEST(PackModel, StripBecomesDueWithThroughputAndTime) {
 
 TEST(PackModel, InternalShortDrainsAndHeatsOneModule) {
   PackModel p(fixture(), 12);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   p.set_internal_short(true);
   for (int i = 0; i < 3600; ++i) p.step(1, 0);
@@ -257,6 +273,7 @@ TEST(PackModel, InternalShortDrainsAndHeatsOneModule) {
 
 TEST(PackModel, CurrentForPowerDeliversThePower) {
   PackModel p(fixture(), 13);
+  p.set_allowed_currents(1e9, 1e9);
   p.set_contactor_command(true);
   for (double w : {50e3, -50e3, 10e3}) {
     const double i = p.current_for_power(w);
@@ -264,4 +281,16 @@ TEST(PackModel, CurrentForPowerDeliversThePower) {
     q.step(1e-6, i);
     EXPECT_NEAR(q.voltage() * i, w, std::fabs(w) * 1e-6);
   }
+}
+
+TEST(PackModel, ReportedLimitsNeverExceedTheAllowedCurrents) {
+  PackModel p(fixture(), 14);
+  p.set_contactor_command(true);
+  EXPECT_EQ(p.discharge_current_limit(), 0.0);  // nothing allowed yet: nothing reported
+  p.set_allowed_currents(30, 40);
+  EXPECT_EQ(p.charge_current_limit(), 30.0);
+  EXPECT_EQ(p.discharge_current_limit(), 40.0);
+  p.set_allowed_currents(std::nan(""), -5);
+  EXPECT_EQ(p.charge_current_limit(), 0.0);
+  EXPECT_EQ(p.discharge_current_limit(), 0.0);
 }

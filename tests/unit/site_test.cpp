@@ -24,10 +24,12 @@ struct Site {
     std::vector<PackModel*> raw;
     for (int i = 0; i < packs; ++i) {
       raw.push_back(&site.add_pack(pp, i));
+      raw.back()->set_allowed_currents(1e9, 1e9);
       raw.back()->set_contactor_command(true);
       raw.back()->step(0, 0);
     }
     inv = &site.add_inverter(load_inverter_params(entry("fixtures/inverters/pcs-750kva.yaml"), 60, 480), raw);
+    inv->set_output_limits(1e9, 1e9);
     LoadParams lp;
     lp.initial_demand_w = 500e3;
     lp.itic = itic;

@@ -152,3 +152,27 @@ TEST(YamlErrors, EveryShippedScenarioAndStationLoads) {
                         "fixtures/stations/large-64pack.yaml", "fixtures/stations/bench-1pack-strip-due.yaml"})
     EXPECT_NO_THROW(load_station(test::source_path(f))) << f;
 }
+
+TEST(YamlErrors, ReviewFindingsAreRefused) {
+  // duplicate keys: the second would silently lose
+  EXPECT_THAT(refusal("dup.yaml", "scenario: x\nduration: 1 s\nduration: 2 s\nchecks: [{name: c, always: \"1\"}]\n"),
+              HasSubstr("dup.yaml:3:1: key 'duration' given twice"));
+  // overlong UTF-8 and surrogates
+  EXPECT_THAT(refusal("ovl.yaml", "scenario: \"bad\xC0\x80name\"\n"), HasSubstr("invalid UTF-8"));
+  EXPECT_THAT(refusal("sur.yaml", "scenario: \"\xED\xA0\x80\"\n"), HasSubstr("invalid UTF-8"));
+  // a finite number times its unit that overflows
+  EXPECT_THAT(refusal("big.yaml", std::string(kGood) + "timeline: [{at: 1 s, load: {power: 1e303 GW}}]\n"),
+              HasSubstr("too large"));
+  // out-of-range integers are refused before any cast
+  EXPECT_THAT(refusal("seed.yaml", std::string(kGood) + "seed: 1e30\n"), HasSubstr("whole number"));
+  // a scenario name becomes a folder: no paths
+  EXPECT_THAT(refusal("path.yaml", "scenario: ../../tmp/x\nduration: 1 s\nchecks: [{name: c, always: \"1\"}]\n"),
+              HasSubstr("a scenario name is"));
+  // a CSV profile must be a regular file
+  EXPECT_THAT(refusal("dev.yaml", std::string(kGood) + "timeline: [{at: 0 s, load: {profile: csv, file: /dev/zero}}]\n"),
+              HasSubstr("not a regular file"));
+  // absurd periods would cost unbounded draws per cycle
+  EXPECT_THAT(refusal("per.yaml", std::string(kGood) +
+                                      "timeline: [{at: 0 s, load: {profile: ai_training, level: 1 MW, swing: 10 %, period: 0.1 ms}}]\n"),
+              HasSubstr("1 ms"));
+}
