@@ -151,6 +151,7 @@ double PackModel::current_for_power(double power_w) const {
 }
 
 void PackModel::set_contactor_command(bool close) {
+  if (close == contactor_cmd_) return;  // written every cycle, changes rarely
   if (!close && contactor_cmd_) {
     // Opening clears latched trips; a condition still present trips again at the next step.
     latched_trip_ = false;

@@ -113,8 +113,10 @@ class PackModel {
   // Current limits from outside the BMS (the harness's safety envelope); the reported limits never
   // exceed them. NaN and negatives read as 0.
   void set_allowed_currents(double charge_a, double discharge_a) {
-    allowed_ch_ = charge_a > 0 ? charge_a : 0;
-    allowed_dis_ = discharge_a > 0 ? discharge_a : 0;
+    const double ch = charge_a > 0 ? charge_a : 0, dis = discharge_a > 0 ? discharge_a : 0;
+    if (ch == allowed_ch_ && dis == allowed_dis_) return;  // written every cycle, changes rarely
+    allowed_ch_ = ch;
+    allowed_dis_ = dis;
     update_bms(0.0);
   }
   void enter_safe_state();

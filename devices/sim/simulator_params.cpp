@@ -1,6 +1,7 @@
 #include "devices/sim/simulator_params.hpp"
 
 #include <filesystem>
+#include <map>
 
 #include "harness/config/layered_config.hpp"
 
@@ -17,7 +18,25 @@ std::string resolve(const ConfigNode& where, const std::string& path) {
 ConfigNode load_fixture(const ConfigNode& params) {
   if (!params.defined() || !params.has("file")) return ConfigNode();
   ConfigNode f = params["file"];
-  return ConfigNode::load_file(resolve(f, f.as_string()));
+  const std::string path = resolve(f, f.as_string());
+  // A 64-pack station names the same fixture 64 times: parse it once. Keyed by path, size and
+  // modification time, so an edited fixture is read again by a long-lived process.
+  struct Cached {
+    std::uintmax_t size;
+    std::filesystem::file_time_type mtime;
+    ConfigNode node;
+  };
+  static thread_local std::map<std::string, Cached> cache;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  if (!ec) {
+    auto it = cache.find(path);
+    if (it != cache.end() && it->second.size == size && it->second.mtime == mtime) return it->second.node;
+  }
+  ConfigNode node = ConfigNode::load_file(path);
+  if (!ec) cache[path] = Cached{size, mtime, node};
+  return node;
 }
 
 PackParams load_pack_params(const ConfigNode& params) {
