@@ -9,6 +9,8 @@ class GridModel {
   void set_voltage_pu(double v) { v_set_ = v; }
   void set_frequency(double f) { f_set_ = f; }
   void set_outage(bool out) { outage_ = out; }
+  // A grid emulator's safe state is its nominal output: the bench's power devices are what must stop.
+  void enter_safe_state() {}
 
   bool available() const { return !outage_ && v_set_ > 0.05; }
   double v_pu() const { return outage_ ? 0.0 : v_set_; }

@@ -15,7 +15,12 @@ struct LoadParams {
 class LoadModel {
  public:
   explicit LoadModel(const LoadParams& p) : p_(p), demand_(p.initial_demand_w) {}
-  void set_demand(double w) { demand_ = w > 0 ? w : 0; }  // NaN and negatives read as 0
+  void set_demand(double w) { demand_ = (w > 0 && !safe_) ? w : 0; }  // NaN and negatives read as 0
+  // A load bank's safe state: no load, and it stays off.
+  void enter_safe_state() {
+    safe_ = true;
+    demand_ = 0;
+  }
   // Bus voltage seen by the load over the last step; returns whether it is on its backup now.
   void observe_voltage(double dt_s, double v_pu);
 
@@ -32,6 +37,7 @@ class LoadModel {
  private:
   LoadParams p_;
   double demand_;
+  bool safe_ = false;
   double backup_left_s_ = 0;
   double below_70_ = 0, below_80_ = 0, below_90_ = 0, above_110_ = 0, above_120_ = 0;
 };

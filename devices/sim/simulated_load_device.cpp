@@ -22,7 +22,7 @@ Status SimulatedLoadDevice::on_read(Time now, SignalTable& t) {
 }
 
 Status SimulatedLoadDevice::on_write(Time, const SignalTable& t) {
-  if (!safe_) model_.set_demand(t.value(demand_set_));
+  model_.set_demand(t.value(demand_set_));
   return Status::ok();
 }
 

@@ -9,11 +9,7 @@ using namespace zhil;
 using namespace zhil::sim;
 
 namespace {
-ConfigNode entry(const std::string& file) {
-  static int n = 0;
-  const std::string dir = test::scratch_dir("sitefx" + std::to_string(++n));
-  return ConfigNode::load_file(test::write_file(dir, "entry.yaml", "file: " + test::source_path(file) + "\n"));
-}
+ConfigNode entry(const std::string& file) { return test::fixture_entry(file); }
 
 struct Site {
   SiteSimulator site{60.0};

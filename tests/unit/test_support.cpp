@@ -22,4 +22,10 @@ std::string write_file(const std::string& dir, const std::string& name, const st
   return path;
 }
 
+ConfigNode fixture_entry(const std::string& fixture) {
+  static int n = 0;
+  const std::string dir = scratch_dir("fixture-entry-" + std::to_string(++n));
+  return ConfigNode::load_file(write_file(dir, "entry.yaml", "file: " + source_path(fixture) + "\n"));
+}
+
 }  // namespace zhil::test
