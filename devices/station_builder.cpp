@@ -45,7 +45,7 @@ Bench build_bench(const StationConfig& st, std::uint64_t seed) {
     require_in_process(d);
     ++index;
     if (d.role == "pack") {
-      sim::PackModel& m = site->add_pack(sim::load_pack_params(d.params), mix(seed ^ mix(index)));
+      sim::PackModel& m = site->add_pack(sim::load_pack_params(d.params, &bench.input_files), mix(seed ^ mix(index)));
       packs[d.name] = &m;
       bench.devices.push_back(std::make_unique<sim::SimulatedPackDevice>(d.name, m, d.params.get_string("serial", "SIM-" + d.name)));
     }
@@ -55,13 +55,13 @@ Bench build_bench(const StationConfig& st, std::uint64_t seed) {
       std::vector<sim::PackModel*> on_bus;
       for (const std::string& p : d.packs) on_bus.push_back(packs.at(p));
       sim::InverterModel& m =
-          site->add_inverter(sim::load_inverter_params(d.params, st.nominal_frequency_hz, st.nominal_voltage_v), on_bus);
+          site->add_inverter(sim::load_inverter_params(d.params, st.nominal_frequency_hz, st.nominal_voltage_v, &bench.input_files), on_bus);
       bench.devices.push_back(
           std::make_unique<sim::SimulatedInverterDevice>(d.name, m, d.params.get_string("serial", "SIM-" + d.name)));
     } else if (d.role == "grid") {
       bench.devices.push_back(std::make_unique<sim::SimulatedGridDevice>(d.name, site->grid()));
     } else if (d.role == "load") {
-      sim::LoadModel& m = site->add_load(sim::load_load_params(d.params));
+      sim::LoadModel& m = site->add_load(sim::load_load_params(d.params, &bench.input_files));
       bench.devices.push_back(std::make_unique<sim::SimulatedLoadDevice>(d.name, m));
     }
   }

@@ -252,6 +252,13 @@ RunResult RunSession::execute() {
   }
   try {
     record_.station_sha256 = sha256_file_hex(st_.file);
+    // Every file behind the run, so that a changed fixture or trace shows in the record.
+    std::vector<std::string> files{sc_.file, st_.file};
+    files.insert(files.end(), sc_.input_files.begin(), sc_.input_files.end());
+    files.insert(files.end(), bench_.input_files.begin(), bench_.input_files.end());
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    for (const std::string& f : files) record_.inputs.emplace_back(f, sha256_file_hex(f));
     setup();
     record_.timeseries_file = "timeseries.csv";
     if (auto s = series_.open(opt_.out_dir + "/timeseries.csv", signals_); !s) throw std::runtime_error(s.message());

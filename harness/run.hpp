@@ -35,6 +35,7 @@ struct Bench {
   // Declared first so it is destroyed last: simulated devices refer into the plant's models.
   std::shared_ptr<Plant> plant;  // null on hardware benches
   std::vector<std::unique_ptr<Device>> devices;
+  std::vector<std::string> input_files;  // fixtures and limit sets its devices were built from
 };
 
 struct RunResult {

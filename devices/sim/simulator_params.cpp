@@ -15,10 +15,11 @@ std::string resolve(const ConfigNode& where, const std::string& path) {
 
 }  // namespace
 
-ConfigNode load_fixture(const ConfigNode& params) {
+ConfigNode load_fixture(const ConfigNode& params, std::vector<std::string>* files_read) {
   if (!params.defined() || !params.has("file")) return ConfigNode();
   ConfigNode f = params["file"];
   const std::string path = resolve(f, f.as_string());
+  if (files_read) files_read->push_back(path);
   // A 64-pack station names the same fixture 64 times: parse it once. Keyed by path, size and
   // modification time, so an edited fixture is read again by a long-lived process.
   struct Cached {
@@ -39,8 +40,8 @@ ConfigNode load_fixture(const ConfigNode& params) {
   return node;
 }
 
-PackParams load_pack_params(const ConfigNode& params) {
-  LayeredConfig c(load_fixture(params), params);
+PackParams load_pack_params(const ConfigNode& params, std::vector<std::string>* files_read) {
+  LayeredConfig c(load_fixture(params, files_read), params);
   c.expect_keys({"file", "serial", "description", "sources", "figures", "modules", "cells_per_module", "capacity",
                  "r_cell", "capacity_spread", "resistance_spread", "coulombic_efficiency", "self_discharge_per_day",
                  "self_discharge_doubling", "thermal_capacity", "thermal_resistance", "aux_power", "ocv_curve",
@@ -122,8 +123,9 @@ PackParams load_pack_params(const ConfigNode& params) {
   return p;
 }
 
-InverterParams load_inverter_params(const ConfigNode& params, double f_nominal_hz, double v_nominal_v) {
-  LayeredConfig c(load_fixture(params), params);
+InverterParams load_inverter_params(const ConfigNode& params, double f_nominal_hz, double v_nominal_v,
+                                    std::vector<std::string>* files_read) {
+  LayeredConfig c(load_fixture(params, files_read), params);
   c.expect_keys({"file", "serial", "description", "sources", "s_rated", "p_rated", "i_max", "ramp_rate", "efficiency",
                  "no_load_loss", "grid_forming", "ride_through"});
   InverterParams p;
@@ -141,7 +143,9 @@ InverterParams load_inverter_params(const ConfigNode& params, double f_nominal_h
 
   // The ride-through / trip / droop / enter-service settings are a limit set of their own.
   ConfigNode rt_ref = c.require("ride_through");
-  ConfigNode rt = ConfigNode::load_file(resolve(rt_ref, rt_ref.as_string()));
+  const std::string rt_path = resolve(rt_ref, rt_ref.as_string());
+  ConfigNode rt = ConfigNode::load_file(rt_path);
+  if (files_read) files_read->push_back(rt_path);
   rt.expect_keys({"limit_set", "description", "sources", "nominal_frequency", "trips", "droop", "enter_service"});
   const double rt_f = rt.require("nominal_frequency").as_quantity("Hz");
   if (rt_f != f_nominal_hz)
@@ -183,8 +187,8 @@ InverterParams load_inverter_params(const ConfigNode& params, double f_nominal_h
   return p;
 }
 
-LoadParams load_load_params(const ConfigNode& params) {
-  LayeredConfig c(load_fixture(params), params);
+LoadParams load_load_params(const ConfigNode& params, std::vector<std::string>* files_read) {
+  LayeredConfig c(load_fixture(params, files_read), params);
   c.expect_keys({"file", "description", "power", "itic", "backup_hold"});
   LoadParams p;
   p.initial_demand_w = c.require_quantity("power", "W");

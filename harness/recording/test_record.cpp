@@ -75,6 +75,9 @@ void write_record_json(const TestRecord& r, const std::string& path) {
   j["station"] = {{"name", r.station_name}, {"file", r.station_file}, {"sha256", r.station_sha256}};
   j["scenario"] = {{"name", r.scenario_name}, {"file", r.scenario_file}, {"sha256", r.scenario_sha256}};
   j["core"] = r.core;
+  json inputs = json::array();
+  for (const auto& [file, sha] : r.inputs) inputs.push_back({{"file", file}, {"sha256", sha}});
+  j["inputs"] = inputs;
   json devices = json::array();
   json dut = json::array();
   for (const auto& d : r.devices) {

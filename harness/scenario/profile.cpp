@@ -179,7 +179,8 @@ std::unique_ptr<Profile> make_ai_training_profile(const AiTrainingShape& shape, 
 }
 
 
-ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir) {
+ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir,
+                             std::vector<std::string>* files_read) {
   if (!node.has("profile") && node.has("ramp")) {
     ConfigNode r = node["ramp"];
     r.expect_keys({"to", "over"});
@@ -241,6 +242,7 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     std::string path = f.as_string();
     if (!path.empty() && path[0] != '/') path = base_dir + "/" + path;
     auto points = read_trace(f, path);
+    if (files_read) files_read->push_back(path);
     double scale = node.get_number("scale", 1.0);
     bool repeat = node.get_bool("repeat", false);
     return [points, scale, repeat](const ProfileContext&) { return std::make_unique<CsvProfile>(points, scale, repeat); };

@@ -33,7 +33,9 @@ using ProfileFactory = std::function<std::unique_ptr<Profile>(const ProfileConte
 
 // `node` is a load or grid event's mapping; `unit` the stimulus unit ("W", "Hz", "1").
 // Recognised: {ramp: {to, over}}, {profile: constant|diurnal|ai_training|csv, ...}.
-ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir);
+// Files it reads (CSV traces) are appended to `files_read`, for the record's list of inputs.
+ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir,
+                             std::vector<std::string>* files_read = nullptr);
 
 // The AI-training load shape, exposed for tests: trapezoid swings between level*(1-swing) and
 // level*(1+swing), period drawn uniformly from [period_min, period_max], duty, edge ramp; plus

@@ -95,6 +95,7 @@ struct Scenario {
   std::vector<CheckSpec> checks;
   std::vector<MeasurementSpec> measurements;
   std::vector<DerivedSpec> derived;
+  std::vector<std::string> input_files;  // files it read besides itself (CSV traces)
 };
 
 // Throws ConfigError naming file:line:column.

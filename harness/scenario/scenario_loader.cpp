@@ -15,7 +15,7 @@ Time time_in_run(const ConfigNode& n, Duration duration) {
   return t;
 }
 
-void parse_grid(const ConfigNode& g, TimelineEvent& ev, const std::string& dir) {
+void parse_grid(const ConfigNode& g, TimelineEvent& ev, const std::string& dir, std::vector<std::string>* files) {
   g.expect_keys({"device", "outage", "voltage", "frequency"});
   std::string device = g.get_string("device", "");
   bool any = false;
@@ -27,7 +27,7 @@ void parse_grid(const ConfigNode& g, TimelineEvent& ev, const std::string& dir) 
     ConfigNode n = g[key];
     if (!n.defined()) return;
     any = true;
-    if (n.is_map()) ev.sources.push_back({device, "grid", suffix, parse_profile(n, unit, dir)});
+    if (n.is_map()) ev.sources.push_back({device, "grid", suffix, parse_profile(n, unit, dir, files)});
     else ev.steps.push_back({device, "grid", suffix, n.as_quantity(unit)});
   };
   stimulus("voltage", "v_pu_set", "1");
@@ -35,7 +35,7 @@ void parse_grid(const ConfigNode& g, TimelineEvent& ev, const std::string& dir) 
   if (!any) g.fail("a grid event needs outage, voltage or frequency");
 }
 
-void parse_load(const ConfigNode& l, TimelineEvent& ev, const std::string& dir) {
+void parse_load(const ConfigNode& l, TimelineEvent& ev, const std::string& dir, std::vector<std::string>* files) {
   std::string device = l.get_string("device", "");
   if (l.has("power")) {
     l.expect_keys({"device", "power"});
@@ -46,7 +46,7 @@ void parse_load(const ConfigNode& l, TimelineEvent& ev, const std::string& dir) 
   }
   if (!l.has("profile") && !l.has("ramp")) l.fail("a load event needs power, ramp or profile");
   if (!l.has("profile")) l.expect_keys({"device", "ramp"});
-  ev.sources.push_back({device, "load", "p_demand_set", parse_profile(l, "W", dir)});
+  ev.sources.push_back({device, "load", "p_demand_set", parse_profile(l, "W", dir, files)});
 }
 
 void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
@@ -236,8 +236,8 @@ Scenario load_scenario(const std::string& path) {
       ev.at = time_in_run(e.require("at"), sc.duration);
       int actions = e.has("grid") + e.has("load") + e.has("fault") + e.has("set");
       if (actions != 1) e.fail("an event needs exactly one of grid, load, fault, set");
-      if (e.has("grid")) parse_grid(e["grid"], ev, sc.directory);
-      if (e.has("load")) parse_load(e["load"], ev, sc.directory);
+      if (e.has("grid")) parse_grid(e["grid"], ev, sc.directory, &sc.input_files);
+      if (e.has("load")) parse_load(e["load"], ev, sc.directory, &sc.input_files);
       if (e.has("fault")) parse_fault(e["fault"], ev);
       if (e.has("set")) parse_set(e["set"], ev);
       sc.timeline.push_back(std::move(ev));

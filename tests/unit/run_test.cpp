@@ -105,6 +105,10 @@ TEST(Run, RecordHasTheRequiredFields) {
                         "safe_state", "time"})
     EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["scenario"]["sha256"].get<std::string>().size(), 64u);
+  std::vector<std::string> inputs;
+  for (const auto& in : j["inputs"]) inputs.push_back(std::filesystem::path(in["file"].get<std::string>()).filename());
+  for (const char* f : {"s.yaml", "bench-1pack.yaml", "zh-160kwh-16s.yaml", "pcs-750kva.yaml", "ieee1547-2018-cat-ii-60hz.yaml"})
+    EXPECT_NE(std::find(inputs.begin(), inputs.end(), f), inputs.end()) << f;
   EXPECT_EQ(j["dut"][0]["serial"], "ZH-BENCH-0001");
   EXPECT_EQ(j["measurements"][0]["unit"], "W");
   EXPECT_EQ(j["time"]["cycles"], 72001);
