@@ -84,6 +84,12 @@ Status Device::publish(SignalTable& t, const std::string& suffix, const std::str
   return Status::ok();
 }
 
+Status Device::publish_all(SignalTable& t, std::initializer_list<Published> signals) {
+  for (const Published& s : signals)
+    if (auto st = publish(t, s.suffix, s.unit, s.id); !st) return st;
+  return Status::ok();
+}
+
 Status Device::consume(SignalTable& t, const std::string& suffix, const std::string& unit,
                        SignalKind kind, SignalId* id, double initial) {
   return t.add(name_ + "." + suffix, unit, kind, name_, id, initial);

@@ -7,6 +7,7 @@
 //
 // The public methods enforce the lifecycle and keep the bookkeeping (state, which signals the device
 // owns, marking them stale when a read fails); devices implement the protected on_* hooks.
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,13 @@ class Device {
   Status publish(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id);
   Status consume(SignalTable& t, const std::string& suffix, const std::string& unit, SignalKind kind,
                  SignalId* id, double initial = 0.0);
+  struct Published {
+    const char* suffix;
+    const char* unit;
+    SignalId* id;
+  };
+  // publish() for a table of measurements; stops at the first error.
+  Status publish_all(SignalTable& t, std::initializer_list<Published> signals);
 
  private:
   Status fail(const std::string& during, const Status& s);

@@ -78,45 +78,23 @@ double PackModel::module_soc(std::size_t k) const {
   return std::clamp(modules_[k].charge_ah / usable_capacity_ah(k), 0.0, 1.0);
 }
 
-double PackModel::soc() const {
-  double s = 0;
-  for (std::size_t k = 0; k < modules_.size(); ++k) s += module_soc(k);
-  return s / static_cast<double>(modules_.size());
-}
-double PackModel::soc_module_min() const {
-  double s = 2;
-  for (std::size_t k = 0; k < modules_.size(); ++k) s = std::min(s, module_soc(k));
-  return s;
-}
-double PackModel::soc_module_max() const {
-  double s = -1;
-  for (std::size_t k = 0; k < modules_.size(); ++k) s = std::max(s, module_soc(k));
-  return s;
-}
-double PackModel::t_max() const {
-  double t = -1e9;
-  for (const auto& m : modules_) t = std::max(t, m.t_c);
-  return t;
-}
-double PackModel::t_min() const {
-  double t = 1e9;
-  for (const auto& m : modules_) t = std::min(t, m.t_c);
-  return t;
-}
-double PackModel::v_module_max() const {
-  double v = -1e9;
-  for (const auto& m : modules_) v = std::max(v, m.v);
-  return v;
-}
-double PackModel::v_module_min() const {
-  double v = 1e9;
-  for (const auto& m : modules_) v = std::min(v, m.v);
-  return v;
-}
-double PackModel::zn_max() const {
-  double z = 0;
-  for (const auto& m : modules_) z = std::max(z, m.zn);
-  return z;
+void PackModel::summarise() {
+  // One pass over the modules after they change; the BMS, the device and the site read the result.
+  Summary r{0, 2, -1, -1e9, 1e9, -1e9, 1e9, 0};
+  for (std::size_t k = 0; k < modules_.size(); ++k) {
+    const Module& m = modules_[k];
+    const double s = module_soc(k);
+    r.soc += s;
+    r.soc_min = std::min(r.soc_min, s);
+    r.soc_max = std::max(r.soc_max, s);
+    r.t_max = std::max(r.t_max, m.t_c);
+    r.t_min = std::min(r.t_min, m.t_c);
+    r.v_max = std::max(r.v_max, m.v);
+    r.v_min = std::min(r.v_min, m.v);
+    r.zn_max = std::max(r.zn_max, m.zn);
+  }
+  r.soc /= static_cast<double>(modules_.size());
+  summary_ = r;
 }
 
 double PackModel::chemical_energy_wh() const {
@@ -227,6 +205,7 @@ void PackModel::step(double dt, double current) {
 }
 
 void PackModel::update_bms(double dt) {
+  summarise();
   const int cells = p_.cells_per_module;
   const double vmax = v_module_max() / cells, vmin = v_module_min() / cells;
   auto timer = [&](double& t, bool cond, double limit, std::uint32_t alarm) {
@@ -274,6 +253,7 @@ void PackModel::update_bms(double dt) {
         due_for_s_ = 0;
         state_ = PackState::run;
         ++strips_;
+        summarise();
       }
       break;
   }

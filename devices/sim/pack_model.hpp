@@ -124,14 +124,14 @@ class PackModel {
   // BMS readings
   double voltage() const { return v_; }
   double current() const { return i_; }
-  double soc() const;
-  double soc_module_min() const;
-  double soc_module_max() const;
-  double t_max() const;
-  double t_min() const;
-  double v_module_max() const;
-  double v_module_min() const;
-  double zn_max() const;
+  double soc() const { return summary_.soc; }  // mean of the modules
+  double soc_module_min() const { return summary_.soc_min; }
+  double soc_module_max() const { return summary_.soc_max; }
+  double t_max() const { return summary_.t_max; }
+  double t_min() const { return summary_.t_min; }
+  double v_module_max() const { return summary_.v_max; }
+  double v_module_min() const { return summary_.v_min; }
+  double zn_max() const { return summary_.zn_max; }
   double energy_available_wh() const;
   double charge_current_limit() const { return limit_ch_; }
   double discharge_current_limit() const { return limit_dis_; }
@@ -150,6 +150,10 @@ class PackModel {
   std::uint64_t strips_completed() const { return strips_; }
 
  private:
+  struct Summary {
+    double soc, soc_min, soc_max, t_max, t_min, v_max, v_min, zn_max;
+  };
+  void summarise();
   void update_bms(double dt_s);
   double ocv_integral(double soc) const;  // ∫0^soc OCV ds per cell
 
@@ -171,6 +175,7 @@ class PackModel {
   std::uint32_t alarms_ = 0, latched_alarms_ = 0;
   PackEnergy energy_;
   std::uint64_t strips_ = 0;
+  Summary summary_{};
 };
 
 }  // namespace zhil::sim

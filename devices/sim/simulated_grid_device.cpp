@@ -6,10 +6,10 @@ namespace zhil::sim {
 
 Status SimulatedGridDevice::on_configure(SignalTable& t) {
   namespace r = roles::grid;
-  if (auto s = publish(t, r::v_pu, "1", &v_); !s) return s;
-  if (auto s = publish(t, r::f, "Hz", &f_); !s) return s;
-  if (auto s = publish(t, r::available, "1", &available_); !s) return s;
-  if (auto s = publish(t, r::p_import, "W", &import_); !s) return s;
+  if (auto s = publish_all(t, {{r::v_pu, "1", &v_}, {r::f, "Hz", &f_}, {r::available, "1", &available_},
+                               {r::p_import, "W", &import_}});
+      !s)
+    return s;
   if (auto s = consume(t, r::v_pu_set, "1", SignalKind::stimulus, &v_set_, 1.0); !s) return s;
   if (auto s = consume(t, r::f_set, "Hz", SignalKind::stimulus, &f_set_, model_.f_nominal()); !s) return s;
   if (auto s = consume(t, r::outage, "1", SignalKind::stimulus, &outage_); !s) return s;

@@ -6,15 +6,9 @@ namespace zhil::sim {
 
 Status SimulatedInverterDevice::on_configure(SignalTable& t) {
   namespace r = roles::inverter;
-  const struct {
-    const char* suffix;
-    const char* unit;
-    SignalId* id;
-  } measurements[] = {{r::p_ac, "W", &p_ac_}, {r::q_ac, "var", &q_ac_}, {r::p_dc, "W", &p_dc_}, {r::mode, "1", &mode_},
+  if (auto s = publish_all(t, {{r::p_ac, "W", &p_ac_}, {r::q_ac, "var", &q_ac_}, {r::p_dc, "W", &p_dc_}, {r::mode, "1", &mode_},
                       {r::tripped, "1", &tripped_}, {r::p_available_discharge, "W", &avail_dis_},
-                      {r::p_available_charge, "W", &avail_ch_}, {r::p_droop, "W", &droop_}};
-  for (const auto& m : measurements)
-    if (auto s = publish(t, m.suffix, m.unit, m.id); !s) return s;
+                      {r::p_available_charge, "W", &avail_ch_}, {r::p_droop, "W", &droop_}}); !s) return s;
   if (auto s = consume(t, r::p_set, "W", SignalKind::command, &p_set_); !s) return s;
   if (auto s = consume(t, r::q_set, "var", SignalKind::command, &q_set_); !s) return s;
   if (auto s = consume(t, r::grid_forming_enable, "1", SignalKind::command, &gf_); !s) return s;

@@ -6,10 +6,10 @@ namespace zhil::sim {
 
 Status SimulatedLoadDevice::on_configure(SignalTable& t) {
   namespace r = roles::load;
-  if (auto s = publish(t, r::p, "W", &p_); !s) return s;
-  if (auto s = publish(t, r::p_demand, "W", &demand_); !s) return s;
-  if (auto s = publish(t, r::p_unserved, "W", &unserved_); !s) return s;
-  if (auto s = publish(t, r::on_backup, "1", &backup_); !s) return s;
+  if (auto s = publish_all(t, {{r::p, "W", &p_}, {r::p_demand, "W", &demand_}, {r::p_unserved, "W", &unserved_},
+                               {r::on_backup, "1", &backup_}});
+      !s)
+    return s;
   return consume(t, r::p_demand_set, "W", SignalKind::stimulus, &demand_set_, model_.params().initial_demand_w);
 }
 

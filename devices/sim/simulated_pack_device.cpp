@@ -8,20 +8,15 @@ namespace zhil::sim {
 
 Status SimulatedPackDevice::on_configure(SignalTable& t) {
   namespace r = roles::pack;
-  const struct {
-    const char* suffix;
-    const char* unit;
-    SignalId* id;
-  } measurements[] = {
+  if (auto s = publish_all(t, {
       {r::v, "V", &v_}, {r::i, "A", &i_}, {r::p, "W", &p_}, {r::soc, "1", &soc_},
       {r::soc_module_min, "1", &soc_min_}, {r::soc_module_max, "1", &soc_max_}, {r::t_max, "degC", &t_max_},
       {r::v_module_max, "V", &vm_max_}, {r::v_module_min, "V", &vm_min_}, {r::i_charge_limit, "A", &i_ch_},
       {r::i_discharge_limit, "A", &i_dis_}, {r::contactor, "1", &contactor_}, {r::strip_due, "1", &strip_due_},
       {r::stripping, "1", &stripping_}, {r::state, "1", &state_}, {r::alarms, "1", &alarms_},
       {r::zn_loading, "1", &zn_}, {r::energy_available, "Wh", &energy_},
-  };
-  for (const auto& m : measurements)
-    if (auto s = publish(t, m.suffix, m.unit, m.id); !s) return s;
+      }); !s)
+    return s;
   for (std::size_t k = 0; k < model_.modules().size(); ++k) {
     char prefix[32];
     std::snprintf(prefix, sizeof prefix, "m%02zu.", k + 1);
