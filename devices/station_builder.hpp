@@ -1,11 +1,12 @@
 #pragma once
-// Builds a bench from a station file: for each device, its model and link. Simulators are reached
-// in-process today; the Modbus and CAN issues add links (modbus-tcp, socketcan, ...) that put these
-// same simulators behind real protocols, and drivers for real products, as a configuration change.
+// Builds a bench from a station file: each device's model is looked up in the device registry and
+// its factory builds it for its link (models register themselves in their own files; nothing here
+// names one). Models that others refer to are built first (build_order), and the bench lists the
+// devices in station order.
 #include <cstdint>
 
+#include "harness/bench.hpp"
 #include "harness/config/station_config.hpp"
-#include "harness/run.hpp"
 
 namespace zhil {
 

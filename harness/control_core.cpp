@@ -47,6 +47,8 @@ CoreRegistry& CoreRegistry::instance() {
 
 void CoreRegistry::add(const std::string& name, Factory factory) { factories_[name] = std::move(factory); }
 
+bool CoreRegistry::remove(const std::string& name) { return factories_.erase(name) > 0; }
+
 std::unique_ptr<ControlCore> CoreRegistry::create(const std::string& name) const {
   auto it = factories_.find(name);
   return it == factories_.end() ? nullptr : it->second();

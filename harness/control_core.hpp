@@ -64,6 +64,7 @@ class CoreRegistry {
   using Factory = std::function<std::unique_ptr<ControlCore>()>;
   static CoreRegistry& instance();
   void add(const std::string& name, Factory factory);
+  bool remove(const std::string& name);
   std::unique_ptr<ControlCore> create(const std::string& name) const;  // nullptr if unknown
   std::vector<std::string> names() const;
 

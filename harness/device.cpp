@@ -12,87 +12,140 @@ const char* to_string(DeviceState s) {
   return "?";
 }
 
+const char* to_string(DeviceOp op) {
+  switch (op) {
+    case DeviceOp::none: return "none";
+    case DeviceOp::activate: return "activate";
+    case DeviceOp::read: return "read";
+    case DeviceOp::write: return "write";
+    case DeviceOp::safe_state: return "safe state";
+    case DeviceOp::verify: return "verify";
+  }
+  return "?";
+}
+
 Status Device::fail(const std::string& during, const Status& s) {
   state_ = DeviceState::error;
   last_error_ = "device " + name_ + ": " + during + ": " + s.message();
   return Status::error(last_error_);
 }
 
-Status Device::configure(SignalTable& signals) {
+Status Device::configure(DeviceContext& context) {
   if (state_ != DeviceState::unconfigured)
     return Status::error("device " + name_ + ": configure in state " + to_string(state_));
-  if (auto s = on_configure(signals); !s) return fail("configure", s);
+  signals_ = &context.signals;
+  clock_ = &context.clock;
+  if (auto s = on_configure(context); !s) return fail("configure", s);
   state_ = DeviceState::inactive;
   return Status::ok();
 }
 
-Status Device::activate(Time now) {
-  if (state_ != DeviceState::inactive)
-    return Status::error("device " + name_ + ": activate in state " + to_string(state_));
-  if (auto s = on_activate(now); !s) return fail("activate", s);
-  state_ = DeviceState::active;
-  read_failures_ = 0;
-  return Status::ok();
+bool Device::start(DeviceOp op, DeviceState required, bool any_configured_state) {
+  if (in_flight_ != DeviceOp::none || state_ == DeviceState::unconfigured) return false;
+  if (!any_configured_state && state_ != required) return false;
+  in_flight_ = op;
+  return true;
 }
 
-Status Device::read(Time now, SignalTable& signals) {
-  if (state_ != DeviceState::active)
-    return Status::error("device " + name_ + ": read in state " + to_string(state_));
-  Status s = on_read(now, signals);
-  if (s) {
-    read_failures_ = 0;
-    return s;
+bool Device::start_activate(Time now) {
+  if (!start(DeviceOp::activate, DeviceState::inactive, false)) return false;
+  on_activate(now);
+  return true;
+}
+
+bool Device::start_read(Time now) {
+  if (!start(DeviceOp::read, DeviceState::active, false)) return false;
+  on_read(now);
+  return true;
+}
+
+bool Device::start_write(Time now) {
+  // A device just lost (its reads fail) still gets the envelope's last commands: they may get through.
+  if (!start(DeviceOp::write, DeviceState::active, state_ == DeviceState::error)) return false;
+  on_write(now, *signals_);
+  return true;
+}
+
+bool Device::start_safe_state() {
+  if (!start(DeviceOp::safe_state, DeviceState::active, true)) return false;
+  on_safe_state();
+  return true;
+}
+
+bool Device::start_verify_safe_state() {
+  if (!start(DeviceOp::verify, DeviceState::active, true)) return false;
+  report_ = {};
+  on_verify_safe_state();
+  return true;
+}
+
+void Device::complete(const Status& status) {
+  const DeviceOp op = in_flight_;
+  if (op == DeviceOp::none) return;  // a device bug: nothing to complete
+  in_flight_ = DeviceOp::none;
+  Status reported = status;
+  if (op == DeviceOp::activate) {
+    if (status) {
+      state_ = DeviceState::active;
+      health_ = DeviceHealth{};
+      health_.commands_valid_since = clock_ ? clock_->now() : Time{0};
+    } else {
+      reported = fail("activate", status);
+    }
+  } else if (!status) {
+    reported = Status::error("device " + name_ + ": " + to_string(op) + ": " + status.message());
   }
-  ++read_failures_;
-  const Quality q = read_failures_ >= fault_after_ ? Quality::fault : Quality::stale;
-  for (SignalId id : published_) signals.set_quality(id, q);
-  if (read_failures_ >= fault_after_) return fail("read", s);
-  return Status::error("device " + name_ + ": read: " + s.message());
+  if (op == DeviceOp::verify && !status) report_ = {false, status.message()};
+  if (observer_) observer_->device_done(*this, op, reported);
 }
 
-Status Device::write(Time now, const SignalTable& signals) {
-  if (state_ != DeviceState::active)
-    return Status::error("device " + name_ + ": write in state " + to_string(state_));
-  if (auto s = on_write(now, signals); !s) return fail("write", s);
-  return Status::ok();
+void Device::complete_verify(SafeStateReport report) {
+  report_ = std::move(report);
+  complete(Status::ok());
 }
 
-Status Device::deactivate() {
-  if (state_ != DeviceState::active)
-    return Status::error("device " + name_ + ": deactivate in state " + to_string(state_));
-  if (auto s = on_deactivate(); !s) return fail("deactivate", s);
-  state_ = DeviceState::inactive;
-  return Status::ok();
+void Device::deactivate() {
+  if (state_ == DeviceState::unconfigured) return;
+  on_deactivate();
+  in_flight_ = DeviceOp::none;
+  if (state_ == DeviceState::active) state_ = DeviceState::inactive;
 }
 
-Status Device::command_safe_state() {
-  if (state_ == DeviceState::unconfigured) return Status::ok();  // never touched the hardware
-  if (auto s = on_safe_state(); !s)
-    return Status::error("device " + name_ + ": safe state: " + s.message());
-  return Status::ok();
+void Device::mark_lost(const std::string& why, SignalTable& signals) {
+  for (SignalId id : published_) signals.set_quality(id, Quality::fault);
+  state_ = DeviceState::error;
+  last_error_ = why;
 }
 
-SafeStateReport Device::verify_safe_state() {
-  if (state_ == DeviceState::unconfigured) return {true, "never configured"};
-  return on_verify_safe_state();
-}
-
-Status Device::publish(SignalTable& t, const std::string& suffix, const std::string& unit,
-                       SignalId* id) {
+Status Device::add_measurement(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id) {
   if (auto s = t.add(name_ + "." + suffix, unit, SignalKind::measurement, name_, id); !s) return s;
   published_.push_back(*id);
   return Status::ok();
 }
 
-Status Device::publish_all(SignalTable& t, std::initializer_list<Published> signals) {
-  for (const Published& s : signals)
-    if (auto st = publish(t, s.suffix, s.unit, s.id); !st) return st;
+Status Device::add_measurements(SignalTable& t, std::initializer_list<Measured> signals) {
+  for (const Measured& m : signals)
+    if (auto s = add_measurement(t, m.suffix, m.unit, m.id); !s) return s;
   return Status::ok();
 }
 
-Status Device::consume(SignalTable& t, const std::string& suffix, const std::string& unit,
-                       SignalKind kind, SignalId* id, double initial) {
-  return t.add(name_ + "." + suffix, unit, kind, name_, id, initial);
+Status Device::add_command(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
+                           double initial) {
+  SignalId requested;
+  if (auto s = t.add(name_ + "." + suffix, unit, SignalKind::command, name_, &requested, initial); !s) return s;
+  if (auto s = t.add(name_ + "." + suffix + ".applied", unit, SignalKind::applied, name_, id, initial); !s) return s;
+  t.link_applied(requested, *id);
+  commands_.push_back(*id);
+  return Status::ok();
+}
+
+Status Device::add_limit(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id) {
+  return t.add(name_ + "." + suffix, unit, SignalKind::limit, name_, id);
+}
+
+Status Device::add_stimulus(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
+                            double initial) {
+  return t.add(name_ + "." + suffix, unit, SignalKind::stimulus, name_, id, initial);
 }
 
 }  // namespace zhil

@@ -3,14 +3,24 @@
 // explicit lifecycle in the manner of ros2_control hardware interfaces:
 //
 //   unconfigured --configure--> inactive --activate--> active --deactivate--> inactive
-//        any state --(a hook fails)--> error;  safe state may be commanded from any state.
+//        any state --(a hook fails, or the device is lost)--> error;
+//        safe state may be commanded from any configured state.
+//
+// I/O is asynchronous. The run starts an operation (activate, read, write, safe state, verify) on
+// every device at once and each device reports its end to the run's observer, possibly before
+// start_*() returns (a device with nothing to wait for), possibly much later (a Modbus reply). A
+// device has at most one operation in flight. A read that ends well is published into the signal
+// table only if the run still wants it (it came within its deadline): on_publish() copies the
+// values then, so a late reply never overwrites signals the run has already marked stale.
 //
 // The public methods enforce the lifecycle and keep the bookkeeping (state, which signals the device
-// owns, marking them stale when a read fails); devices implement the protected on_* hooks.
+// owns, its health); devices implement the protected on_* hooks.
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "harness/clock.hpp"
 #include "harness/signal_table.hpp"
 #include "harness/status.hpp"
 #include "harness/time.hpp"
@@ -20,15 +30,44 @@ namespace zhil {
 enum class DeviceState { unconfigured, inactive, active, error };
 const char* to_string(DeviceState s);
 
+enum class DeviceOp : std::uint8_t { none, activate, read, write, safe_state, verify };
+const char* to_string(DeviceOp op);
+
 // What a device reports after it was told to go to its safe state.
 struct SafeStateReport {
   bool verified = false;  // read back from the device, not just commanded
   std::string detail;     // e.g. "p_ac=0 W, contactor open"
 };
 
+// What the run gives a device when it configures it: the table its signals live in, and the run's
+// clock (its timers, its I/O holds, and through io() the run's executor).
+struct DeviceContext {
+  SignalTable& signals;
+  Clock& clock;
+};
+
+class Device;
+
+class DeviceObserver {
+ public:
+  virtual ~DeviceObserver() = default;
+  virtual void device_done(Device& device, DeviceOp op, const Status& status) = 0;
+};
+
+// The run's account of a device's I/O: how long reads and writes have been failing, and since when
+// commands are valid for it (activation, or the end of its last loss: a command requested before
+// then is stale and is not replayed to it).
+struct DeviceHealth {
+  Time read_failing_since{-1};
+  Time write_failing_since{-1};
+  Time commands_valid_since{0};
+  std::uint64_t failures = 0;          // reads and writes that failed or came late
+  std::uint64_t late_completions = 0;  // replies that came after the run stopped waiting
+};
+
 class Device {
  public:
-  explicit Device(std::string name, std::string role) : name_(std::move(name)), role_(std::move(role)) {}
+  Device(std::string name, std::string role) : name_(std::move(name)), role_(std::move(role)) {}
   virtual ~Device() = default;
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
@@ -38,48 +77,80 @@ class Device {
   const std::string& role() const { return role_; }
   DeviceState state() const { return state_; }
   const std::string& last_error() const { return last_error_; }
-
-  Status configure(SignalTable& signals);
-  Status activate(Time now);
-  // Acquire: measurements into the table. On failure the device's measurements turn stale (then
-  // fault after `fault_after` consecutive failures) and the error is returned, naming the device.
-  Status read(Time now, SignalTable& signals);
-  // Commands and stimuli from the table to the device.
-  Status write(Time now, const SignalTable& signals);
-  Status deactivate();
-  // Power setpoints zero, contactors open. Allowed in every state; a device that cannot be reached
-  // reports so rather than pretending.
-  Status command_safe_state();
-  SafeStateReport verify_safe_state();
-
   // What the device says it is (serial number, firmware), for the test record's DUT list.
   virtual std::string identity() const { return ""; }
 
-  int consecutive_read_failures() const { return read_failures_; }
-  void set_fault_after(int cycles) { fault_after_ = cycles; }
+  // Registers the device's signals; no I/O.
+  Status configure(DeviceContext& context);
+  void set_observer(DeviceObserver* observer, std::size_t index) {
+    observer_ = observer;
+    index_ = index;
+  }
+  std::size_t index() const { return index_; }
+
+  // Asynchronous operations: false if refused (wrong state, or another operation in flight).
+  bool start_activate(Time now);
+  bool start_read(Time now);
+  bool start_write(Time now);
+  bool start_safe_state();  // power setpoints zero, contactors open; any configured state
+  bool start_verify_safe_state();
+  DeviceOp in_flight() const { return in_flight_; }
+  bool busy() const { return in_flight_ != DeviceOp::none; }
+
+  // Copies the completed read into the table, stamped `stamp`.
+  void publish(Time stamp, SignalTable& signals) { on_publish(stamp, signals); }
+  // Stimuli (grid, load, faults) changed: a simulator takes them at once. Not I/O.
+  void apply_stimuli(Time now, const SignalTable& signals) { on_stimuli(now, signals); }
+  const SafeStateReport& safe_state_report() const { return report_; }
+  // active -> inactive; closes what activation opened (no waiting). Also cancels the device's timers.
+  void deactivate();
+  // The device is lost (its failures outlasted fault_after): its measurements turn fault.
+  void mark_lost(const std::string& why, SignalTable& signals);
+
+  const std::vector<SignalId>& measurements() const { return published_; }
+  const std::vector<SignalId>& commands() const { return commands_; }
+  DeviceHealth& health() { return health_; }
+  const DeviceHealth& health() const { return health_; }
 
  protected:
-  virtual Status on_configure(SignalTable& signals) = 0;
-  virtual Status on_activate(Time now) = 0;
-  virtual Status on_read(Time now, SignalTable& signals) = 0;
-  virtual Status on_write(Time now, const SignalTable& signals) = 0;
-  virtual Status on_deactivate() = 0;
-  virtual Status on_safe_state() = 0;
-  virtual SafeStateReport on_verify_safe_state() = 0;
+  virtual Status on_configure(DeviceContext& context) = 0;
+  // Each of these starts its operation and ends it with complete() (verify: complete_verify()).
+  virtual void on_activate(Time now) = 0;
+  virtual void on_read(Time now) = 0;
+  virtual void on_write(Time now, const SignalTable& signals) = 0;
+  virtual void on_safe_state() = 0;
+  virtual void on_verify_safe_state() = 0;
+  virtual void on_publish(Time stamp, SignalTable& signals) = 0;
+  virtual void on_deactivate() {}
+  virtual void on_stimuli(Time, const SignalTable&) {}
 
-  // Helpers for on_configure: register a signal this device owns (measurements) or consumes.
-  Status publish(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id);
-  Status consume(SignalTable& t, const std::string& suffix, const std::string& unit, SignalKind kind,
-                 SignalId* id, double initial = 0.0);
-  struct Published {
+  void complete(const Status& status);
+  void complete_verify(SafeStateReport report);
+
+  // Helpers for on_configure.
+  // A measurement this device owns.
+  Status add_measurement(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id);
+  struct Measured {
     const char* suffix;
     const char* unit;
     SignalId* id;
   };
-  // publish() for a table of measurements; stops at the first error.
-  Status publish_all(SignalTable& t, std::initializer_list<Published> signals);
+  Status add_measurements(SignalTable& t, std::initializer_list<Measured> signals);
+  // A command: the core writes "<device>.<suffix>", the safety envelope writes what is applied to
+  // "<device>.<suffix>.applied", and *id is the applied one, the only one a device reads.
+  Status add_command(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
+                     double initial = 0.0);
+  // A limit the safety envelope sets for this device (allowed currents, output limits).
+  Status add_limit(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id);
+  // A stimulus the scenario sets (grid voltage, load demand, injected faults): simulators only.
+  Status add_stimulus(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
+                      double initial = 0.0);
+
+  SignalTable* signals() const { return signals_; }
+  Clock* clock() const { return clock_; }
 
  private:
+  bool start(DeviceOp op, DeviceState required, bool any_configured_state);
   Status fail(const std::string& during, const Status& s);
 
   std::string name_;
@@ -87,8 +158,14 @@ class Device {
   DeviceState state_ = DeviceState::unconfigured;
   std::string last_error_;
   std::vector<SignalId> published_;
-  int read_failures_ = 0;
-  int fault_after_ = 10;
+  std::vector<SignalId> commands_;  // applied command ids
+  DeviceOp in_flight_ = DeviceOp::none;
+  DeviceObserver* observer_ = nullptr;
+  std::size_t index_ = 0;
+  SignalTable* signals_ = nullptr;
+  Clock* clock_ = nullptr;
+  SafeStateReport report_;
+  DeviceHealth health_;
 };
 
 }  // namespace zhil

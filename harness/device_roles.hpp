@@ -35,7 +35,7 @@ constexpr const char* energy_available = "energy_available";  // Wh dischargeabl
 // commands
 constexpr const char* contactor_cmd = "contactor_cmd";  // 1 close, 0 open
 constexpr const char* strip_request = "strip_request";  // 1 to start a maintenance strip
-// written by the safety envelope only: the station's current limits for this pack now (0 outside
+// limits, written by the safety envelope only: the station's current limits for this pack now (0 outside
 // its SOC or temperature window); the pack's reported limits never exceed them
 constexpr const char* i_charge_allowed = "i_charge_allowed";        // A, >= 0
 constexpr const char* i_discharge_allowed = "i_discharge_allowed";  // A, >= 0
@@ -50,12 +50,15 @@ constexpr const char* mode = "mode";                    // 0 off, 1 grid-followi
 constexpr const char* tripped = "tripped";              // 1 when tripped
 constexpr const char* p_available_discharge = "p_available_discharge";  // W (AC) from pack limits
 constexpr const char* p_available_charge = "p_available_charge";        // W (AC) from pack limits
-constexpr const char* p_droop = "p_droop";              // W, frequency-watt contribution
-// commands
+constexpr const char* p_droop = "p_droop";              // W, frequency-watt response asked for
+// W, the part of that response delivered in p_ac: less than p_droop when the inverter is at a
+// limit (its rating, the packs', the envelope's)
+constexpr const char* p_droop_delivered = "p_droop_delivered";
+// commands (the core writes these; devices read "<name>.applied", what the envelope let through)
 constexpr const char* p_set = "p_set";                  // W
 constexpr const char* q_set = "q_set";                  // var
 constexpr const char* grid_forming_enable = "grid_forming_enable";  // 1 to island on outage
-// written by the safety envelope only: bounds on everything the inverter outputs (setpoint, droop,
+// limits, written by the safety envelope only: bounds on everything the inverter outputs (setpoint, droop,
 // island), as SunSpec's WMaxLimPct bounds a DER
 constexpr const char* p_limit_discharge = "p_limit_discharge";  // W, >= 0
 constexpr const char* p_limit_charge = "p_limit_charge";        // W, >= 0

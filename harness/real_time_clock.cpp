@@ -3,20 +3,50 @@
 namespace zhil {
 
 RealTimeClock::RealTimeClock(boost::asio::io_context& io)
-    : timer_(io), origin_(std::chrono::steady_clock::now()) {}
+    : Clock(io), timer_(io), origin_(std::chrono::steady_clock::now()) {}
 
 Time RealTimeClock::now() const {
   return std::chrono::duration_cast<Time>(std::chrono::steady_clock::now() - origin_);
 }
 
-void RealTimeClock::wait_until(Time deadline, Handler handler) {
-  timer_.expires_at(origin_ + deadline - spin_);
-  timer_.async_wait([this, deadline, h = std::move(handler)](const boost::system::error_code& ec) {
-    if (ec) return;  // operation_aborted: cancelled, the handler must not run
-    while (now() < deadline) {
-    }
-    h();
+void RealTimeClock::arm() {
+  if (timers_.empty()) {
+    if (armed_) timer_.cancel();
+    armed_ = false;
+    return;
+  }
+  const Time head = timers_.next_time();
+  if (armed_ && armed_for_ <= head) return;  // already waiting for this deadline or an earlier one
+  const Duration early = timers_.next_is_precise() ? spin_ : Duration{0};
+  timer_.expires_at(origin_ + head - early);  // cancels a wait for a later deadline
+  armed_ = true;
+  armed_for_ = head;
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_wake();  // operation_aborted: re-armed for an earlier deadline
   });
+}
+
+void RealTimeClock::on_wake() {
+  armed_ = false;
+  if (timers_.empty()) return;
+  const Time head = timers_.next_time();
+  if (timers_.next_is_precise())
+    while (now() < head) {
+    }
+  // Every timer now due, in order; a bounded number, so that I/O completions are not starved.
+  for (int n = 0; n < 256 && !timers_.empty() && timers_.next_time() <= now(); ++n) {
+    Time at;
+    Handler handler;
+    timers_.pop(&at, &handler);
+    fire(handler);
+  }
+  arm();
+}
+
+bool RealTimeClock::run_one() {
+  if (io_.stopped()) io_.restart();
+  arm();
+  return io_.run_one() > 0;
 }
 
 }  // namespace zhil

@@ -5,8 +5,23 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 namespace zhil {
+
+long locked_memory_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmLck:") {
+      long kb = 0;
+      status >> kb;
+      return kb;
+    }
+    status.ignore(4096, '\n');
+  }
+  return 0;
+}
 
 RealTimeTuning::RealTimeTuning() {
   old_policy_ = sched_getscheduler(0);
@@ -18,8 +33,12 @@ RealTimeTuning::RealTimeTuning() {
   const int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
   old_slack_ = slack > 0 ? static_cast<unsigned long>(slack) : 50000UL;
   if (prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0) == 0) description_ += ", timer slack 1 ns";
-  locked_ = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
-  description_ += locked_ ? ", memory locked" : std::string(", memory not locked (") + std::strerror(errno) + ")";
+  if (locked_memory_kb() > 0) {
+    description_ += ", memory already locked by the host";
+  } else {
+    locked_ = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+    description_ += locked_ ? ", memory locked" : std::string(", memory not locked (") + std::strerror(errno) + ")";
+  }
 }
 
 RealTimeTuning::~RealTimeTuning() {

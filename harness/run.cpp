@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -11,12 +10,15 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <filesystem>
 #include <optional>
 #include <random>
 #include <sstream>
 
-#include "harness/cycle_loop.hpp"
+#include "harness/cycle_timing.hpp"
+#include "harness/host_signals.hpp"
+#include "harness/io_phase.hpp"
 #include "harness/real_time_clock.hpp"
 #include "harness/real_time_priority.hpp"
 #include "harness/recording/sha256.hpp"
@@ -52,33 +54,61 @@ std::string make_run_id() {
   return o.str();
 }
 
+std::string seconds_text(Duration d) {
+  std::ostringstream o;
+  o << to_seconds(d);
+  return o.str();
+}
+
+// A file as the record names it: relative to `base` when inside it, else as given.
+std::string record_path(const std::string& path, const std::string& base) {
+  if (base.empty() || path.empty()) return path;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(path, ec);
+  if (ec) return path;
+  const fs::path b = fs::weakly_canonical(base, ec);
+  if (ec) return path;
+  const fs::path rel = p.lexically_relative(b);
+  if (rel.empty() || *rel.begin() == "..") return path;
+  return rel.string();
+}
+
 constexpr std::size_t kMaxEvents = 1000;
 
-class RunSession {
- public:
-  RunSession(const StationConfig& st, const Scenario& sc, Bench& bench, std::unique_ptr<ControlCore> core,
-             const RunOptions& opt)
-      : st_(st), sc_(sc), bench_(bench), core_(std::move(core)), opt_(opt), io_core_(signals_) {}
+}  // namespace
 
-  RunResult execute();
+struct Run::Impl : DeviceObserver {
+  Impl(const StationConfig& st, const Scenario& sc, Bench& bench, std::unique_ptr<ControlCore> core, RunOptions opt)
+      : st_(st), sc_(sc), bench_(bench), core_(std::move(core)), opt_(std::move(opt)), io_core_(signals_) {}
 
- private:
+  // --- setup
+  void begin_record();
   void setup();
-  bool cycle(Time now);
-  void event(Time t, const std::string& what) {
-    if (record_.events.size() < kMaxEvents) record_.events.push_back({to_seconds(t), what});
-    else ++record_.events_dropped;
-  }
-  void stop(Verdict v, const std::string& why) {
-    if (!stopping_) {
-      stopping_ = true;
-      stop_verdict_ = v;
-      stop_reason_ = why;
-    }
-    if (loop_) loop_->request_stop();
-  }
+  void configure();
+  void activate();
+  void schedule_timeline();
+  void drive_until(const bool& flag);
+
+  // --- the cycle, as a state machine of asynchronous phases
+  void schedule_cycle(Time at);
+  void start_cycle(Time due);
+  void after_acquire();
+  void after_write();
+  void deliver_stimuli();
+  void note_io(std::size_t i, IoOutcome outcome, const std::string& error, bool read);
+  void device_done(Device& device, DeviceOp op, const Status& status) override;
+  void fire_event(std::size_t k);
+  void advance_plant(Time now);
+
+  // --- ending
+  void stop(Verdict v, const std::string& why);
+  void cancel_schedule();
   void safe_state();
+  RunResult finish();
+  void event(Time t, const std::string& what);
   void progress(Time now);
+  bool ended() const { return failed_setup_ || finished_ || completed_ || (stopping_ && !in_cycle_); }
 
   const StationConfig& st_;
   const Scenario& sc_;
@@ -90,93 +120,377 @@ class RunSession {
   std::unique_ptr<Clock> clock_;
   SignalTable signals_;
   CoreIo io_core_;
+  std::vector<Device*> devices_;
+  std::vector<Duration> deadlines_, fault_after_, settle_;
+  std::vector<int> owner_;  // signal id -> index of the device that owns it, or -1
+  std::vector<char> stimuli_dirty_;
+  std::vector<char> activated_;  // by device: the activation went out to it
+  std::vector<SignalId> changed_;
+  std::optional<IoPhase> phase_;
   std::vector<DerivedSignal> derived_;
   std::optional<Timeline> timeline_;
   std::optional<SafetyEnvelope> envelope_;
   std::vector<Check> checks_;
   std::vector<Measurement> measurements_;
-  TimeseriesWriter series_;
-  std::optional<CycleLoop> loop_;
+  std::vector<std::shared_ptr<RunSink>> sinks_;
+  std::shared_ptr<TimeseriesWriter> series_;
+  std::shared_ptr<RecordWriter> record_writer_;
+  std::optional<HostSignalCapture> signal_capture_;
+  std::optional<RealTimeTuning> tuning_;
+  SignalId run_overruns_ = kNoSignal, run_late_ = kNoSignal;
+
   Duration cycle_{0};
   Duration record_interval_{0};
   Time next_record_{0};
+  Time due_{0};         // nominal time of the cycle in flight
+  Time last_cycle_{0};  // nominal time of the last completed cycle
+  Time next_due_{0};    // nominal time of the next cycle scheduled
+  TimerId cycle_timer_ = kNoTimer;
+  std::vector<TimerId> event_timers_;
+  std::uint64_t cycles_done_ = 0;
+  std::size_t late_this_cycle_ = 0;
+  LoopStats stats_;
+  bool set_up_ = false, failed_setup_ = false, in_cycle_ = false, completed_ = false, finished_ = false;
   bool stopping_ = false;
   Verdict stop_verdict_ = Verdict::pass;
   std::string stop_reason_;
+  std::string lost_;  // the first device lost in this cycle: the run ends as ERROR after it
   TestRecord record_;
-  bool configured_ = false;
-  std::chrono::steady_clock::time_point wall_start_;
-  std::chrono::steady_clock::time_point last_progress_;
-  std::chrono::steady_clock::time_point last_flush_;
+  RunResult result_;
+  std::chrono::steady_clock::time_point wall_start_, last_progress_, last_flush_;
 };
 
-void RunSession::setup() {
-  for (auto& d : bench_.devices) {
-    d->set_fault_after(std::max(1, static_cast<int>(std::chrono::seconds(2) / cycle_)));
-    if (auto s = d->configure(signals_); !s) throw std::runtime_error(s.message());
+// ---------------------------------------------------------------------------------------------
+// setup
+
+void Run::Impl::begin_record() {
+  wall_start_ = last_progress_ = last_flush_ = std::chrono::steady_clock::now();
+  record_.run_id = make_run_id();
+  record_.started_utc = utc_now();
+  record_.real_time = opt_.real_time;
+  record_.software_version = ZHIL_VERSION;
+  record_.station_name = st_.name;
+  record_.station_file = record_path(st_.file, opt_.path_base);
+  record_.scenario_name = sc_.name;
+  record_.scenario_file = record_path(sc_.file, opt_.path_base);
+  record_.scenario_sha256 = sc_.sha256;
+  record_.seed = opt_.seed;
+  record_.core = st_.core;
+  record_.duration_s = to_seconds(sc_.duration);
+  cycle_ = sc_.cycle.value_or(st_.cycle);
+  record_interval_ = sc_.record_interval.value_or(cycle_);
+  record_.cycle_s = to_seconds(cycle_);
+}
+
+void Run::Impl::configure() {
+  DeviceContext ctx{signals_, *clock_};
+  for (std::size_t i = 0; i < bench_.devices.size(); ++i) {
+    Device& d = *bench_.devices[i];
+    devices_.push_back(&d);
+    const DeviceConfig* dc = st_.find(d.name());
+    const DeviceTiming& t = dc ? dc->timing : st_.timing;
+    // Both I/O phases must fit in one cycle: by default each may take 40 % of it.
+    const Duration deadline = t.deadline.value_or(cycle_ * 2 / 5);
+    if (deadline * 2 > cycle_)
+      throw ConfigError((t.where.empty() ? st_.file : t.where) + ": device " + d.name() + ": deadline " +
+                        seconds_text(deadline) + " s leaves no room for both I/O phases in a cycle of " +
+                        seconds_text(cycle_) + " s (at most half the cycle)");
+    deadlines_.push_back(deadline);
+    fault_after_.push_back(t.fault_after);
+    settle_.push_back(t.safe_state_settle);
+    d.set_observer(this, i);
+    if (auto s = d.configure(ctx); !s) throw std::runtime_error(s.message());
   }
   for (const DerivedSpec& spec : sc_.derived) derived_.emplace_back(spec, signals_, cycle_);
-  CoreContext ctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s};
-  core_->configure(ctx, io_core_);
+  if (auto s = signals_.add("run.overruns", "1", SignalKind::measurement, "harness", &run_overruns_); !s)
+    throw std::runtime_error(s.message());
+  if (auto s = signals_.add("run.late_devices", "1", SignalKind::measurement, "harness", &run_late_); !s)
+    throw std::runtime_error(s.message());
+  CoreContext cctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s};
+  core_->configure(cctx, io_core_);
   signals_.freeze();
+  signals_.set(run_overruns_, 0, Time{0});
+  signals_.set(run_late_, 0, Time{0});
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < devices_.size(); ++i) index.emplace(devices_[i]->name(), static_cast<int>(i));
+  owner_.assign(signals_.size(), -1);
+  for (SignalId id = 0; id < signals_.size(); ++id)
+    if (auto it = index.find(signals_.info(id).owner); it != index.end()) owner_[id] = it->second;
+  stimuli_dirty_.assign(devices_.size(), 0);
   timeline_.emplace(sc_, st_, signals_);
-  envelope_.emplace(st_, signals_);
+  envelope_.emplace(st_, signals_, [this, &index](const std::string& name) -> const DeviceHealth* {
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : &devices_[static_cast<std::size_t>(it->second)]->health();
+  });
   for (const CheckSpec& c : sc_.checks) checks_.emplace_back(c, signals_);
   for (const MeasurementSpec& m : sc_.measurements) measurements_.emplace_back(m, signals_);
-  configured_ = true;
+  phase_.emplace(*clock_, signals_, devices_, deadlines_);
 }
 
-bool RunSession::cycle(Time now) {
-  try {
-    if (opt_.stop_after >= Time{0} && now >= opt_.stop_after) {
-      stop(Verdict::aborted, "stop requested at t=" + std::to_string(to_seconds(now)) + " s");
-      return false;
-    }
-    if (bench_.plant)
-      if (auto s = bench_.plant->advance_to(now); !s) {
-        stop(Verdict::error, "simulation: " + s.message());
-        return false;
-      }
-    for (auto& d : bench_.devices) {
-      if (auto s = d->read(now, signals_); !s) {
-        if (d->state() == DeviceState::error) {
-          stop(Verdict::error, s.message());
-          return false;
-        }
-        if (d->consecutive_read_failures() == 1) event(now, s.message());
-      }
-    }
-    for (DerivedSignal& ds : derived_) ds.update(now, signals_);
-    timeline_->apply(now, signals_);
-    io_core_.set_time(now);
-    core_->step(now, io_core_);
-    envelope_->apply(signals_);
-    for (auto& d : bench_.devices)
-      if (auto s = d->write(now, signals_); !s) {
-        stop(Verdict::error, s.message());
-        return false;
-      }
-    for (Check& c : checks_) c.evaluate(now);
-    for (Measurement& m : measurements_) m.sample(now);
-    if (now >= next_record_) {
-      series_.write_row(now, signals_);
-      next_record_ += record_interval_;
-    }
-    if (opt_.after_cycle) opt_.after_cycle(now, signals_);
-    if (opt_.show_progress && (loop_->stats().cycles & 1023) == 0) progress(now);
-    if (opt_.real_time && (loop_->stats().cycles & 63) == 0) {
-      // Real-time runs last hours: keep what was recorded on disk as it goes.
-      const auto w = std::chrono::steady_clock::now();
-      if (w - last_flush_ > std::chrono::seconds(2)) (void)series_.flush(), last_flush_ = w;
-    }
-    return true;
-  } catch (const std::exception& e) {
-    stop(Verdict::error, std::string("exception at t=") + std::to_string(to_seconds(now)) + " s: " + e.what());
-    return false;
+// Runs the clock until `flag` is set (a phase ended). Every phase has deadline timers, so this
+// ends; a simulated clock whose held I/O stalls throws ClockStalled.
+void Run::Impl::drive_until(const bool& flag) {
+  while (!flag && clock_->run_one()) {
   }
 }
 
-void RunSession::progress(Time now) {
+void Run::Impl::activate() {
+  bool done = false;
+  phase_->start(DeviceOp::activate, clock_->now(), {}, false, [&done] { done = true; });
+  drive_until(done);
+  activated_.assign(devices_.size(), 0);
+  for (std::size_t i = 0; i < devices_.size(); ++i) activated_[i] = phase_->outcome(i) == IoOutcome::ok;
+  for (std::size_t i = 0; i < devices_.size(); ++i)
+    if (!activated_[i])
+      throw std::runtime_error(phase_->error(i).empty() ? "device " + devices_[i]->name() + ": not activated"
+                                                        : phase_->error(i));
+}
+
+void Run::Impl::setup() {
+  set_up_ = true;
+  if (opt_.real_time) clock_ = std::make_unique<RealTimeClock>(io_);
+  else clock_ = std::make_unique<SimulatedClock>(io_);
+  clock_->set_stall_limit(opt_.stall_limit);
+  begin_record();
+  // SIGINT/SIGTERM are caught from here until the record is written: one that comes during setup
+  // aborts before the first cycle; one during the safe state or the record waits.
+  if (opt_.handle_signals)
+    signal_capture_.emplace(io_, [this](int sig) {
+      stop(Verdict::aborted, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+    });
+  try {
+    std::filesystem::create_directories(opt_.out_dir);
+    record_.station_sha256 = sha256_file_hex(st_.file);
+    // Every file behind the run, so that a changed fixture or trace shows in the record.
+    std::vector<std::string> files{sc_.file, st_.file};
+    files.insert(files.end(), sc_.input_files.begin(), sc_.input_files.end());
+    files.insert(files.end(), bench_.input_files.begin(), bench_.input_files.end());
+    for (auto& f : files) f = std::filesystem::path(f).lexically_normal().string();
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    for (const std::string& f : files) record_.inputs.emplace_back(record_path(f, opt_.path_base), sha256_file_hex(f));
+    configure();
+    series_ = std::make_shared<TimeseriesWriter>(opt_.out_dir + "/timeseries.csv", sc_.record);
+    record_writer_ = std::make_shared<RecordWriter>(opt_.out_dir);
+    sinks_.insert(sinks_.begin(), series_);
+    sinks_.push_back(record_writer_);
+    RunInfo info{record_.run_id, opt_.out_dir, opt_.real_time};
+    for (auto& s : sinks_)
+      if (auto st = s->on_started(info, signals_); !st) throw std::runtime_error(st.message());
+    activate();
+    // Time starts at 0 now that the devices are up; the plant advances before every timer.
+    clock_->restart();
+    if (bench_.plant) clock_->set_before_timer([this](Time now) { advance_plant(now); });
+    for (Device* d : devices_) d->apply_stimuli(Time{0}, signals_);  // the stimuli's initial values
+    if (opt_.real_time) {
+      tuning_.emplace();
+      record_.rt_tuning = tuning_->description();
+      if (auto* rt = dynamic_cast<RealTimeClock*>(clock_.get()))
+        rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
+      clock_->restart();
+    }
+    schedule_timeline();
+    schedule_cycle(Time{0});
+    if (opt_.on_started) opt_.on_started(record_.run_id);
+  } catch (const std::exception& e) {
+    failed_setup_ = true;
+    if (!stopping_ || stop_verdict_ != Verdict::aborted) {
+      stopping_ = true;
+      stop_verdict_ = Verdict::error;
+      stop_reason_ = e.what();
+    }
+  }
+}
+
+void Run::Impl::schedule_timeline() {
+  // Set before the first cycle, so that an event due at a cycle's instant acts before that cycle.
+  for (std::size_t k = 0; k < timeline_->size(); ++k)
+    event_timers_.push_back(clock_->call_at(timeline_->event_time(k), [this, k] { fire_event(k); }));
+}
+
+void Run::Impl::advance_plant(Time now) {
+  if (auto s = bench_.plant->advance_to(now); !s) stop(Verdict::error, "simulation: " + s.message());
+}
+
+// ---------------------------------------------------------------------------------------------
+// the cycle
+
+void Run::Impl::schedule_cycle(Time at) {
+  next_due_ = at;
+  cycle_timer_ = clock_->call_at(at, [this, at] { start_cycle(at); }, /*precise=*/true);
+}
+
+void Run::Impl::fire_event(std::size_t k) {
+  if (stopping_) return;
+  const Time now = clock_->now();
+  changed_.clear();
+  timeline_->apply_event(k, now, signals_, changed_);
+  deliver_stimuli();
+}
+
+void Run::Impl::deliver_stimuli() {
+  const Time now = clock_->now();
+  for (SignalId id : changed_)
+    if (owner_[id] >= 0) stimuli_dirty_[static_cast<std::size_t>(owner_[id])] = 1;
+  for (std::size_t i = 0; i < devices_.size(); ++i)
+    if (stimuli_dirty_[i]) {
+      stimuli_dirty_[i] = 0;
+      devices_[i]->apply_stimuli(now, signals_);
+    }
+}
+
+void Run::Impl::start_cycle(Time due) {
+  cycle_timer_ = kNoTimer;
+  if (stopping_) return;
+  in_cycle_ = true;
+  due_ = due;
+  late_this_cycle_ = 0;
+  if (opt_.real_time) stats_.start_latency.add(clock_->now() - due);
+  try {
+    phase_->start(DeviceOp::read, clock_->now(), {}, false, [this] { after_acquire(); });
+  } catch (const std::exception& e) {
+    in_cycle_ = false;
+    stop(Verdict::error, "exception at t=" + seconds_text(due) + " s: " + e.what());
+  }
+}
+
+void Run::Impl::note_io(std::size_t i, IoOutcome outcome, const std::string& error, bool read) {
+  Device& d = *devices_[i];
+  if (outcome == IoOutcome::idle) return;
+  DeviceHealth& h = d.health();
+  Time& since = read ? h.read_failing_since : h.write_failing_since;
+  if (outcome == IoOutcome::ok) {
+    if (since >= Time{0}) {
+      if (read) h.commands_valid_since = clock_->now();  // requests from before the loss are stale
+      event(due_, "device " + d.name() + ": " + (read ? "reads" : "writes") + " answered again after " +
+                      seconds_text(due_ - since) + " s");
+      since = Time{-1};
+    }
+    return;
+  }
+  if (d.state() == DeviceState::error) return;  // already lost
+  ++h.failures;
+  if (outcome == IoOutcome::late || outcome == IoOutcome::busy) ++late_this_cycle_;
+  const std::string why = outcome == IoOutcome::busy
+                              ? "device " + d.name() + ": " + (read ? "read" : "write") +
+                                    " not started: its previous request is still unanswered"
+                              : error;
+  if (since < Time{0}) {
+    since = due_;
+    event(due_, why);
+  }
+  if (read)
+    for (SignalId id : d.measurements()) signals_.set_quality(id, Quality::stale);
+  const Duration fault_after = fault_after_[i];
+  if (due_ - since >= fault_after) {
+    const std::string lost = why + " (failing for " + seconds_text(due_ - since) + " s; fault_after " +
+                             seconds_text(fault_after) + " s)";
+    d.mark_lost(lost, signals_);
+    event(due_, "device lost: " + lost);
+    if (lost_.empty()) lost_ = lost;
+  }
+}
+
+void Run::Impl::after_acquire() {
+  try {
+    for (std::size_t i = 0; i < devices_.size(); ++i) note_io(i, phase_->outcome(i), phase_->error(i), true);
+    const Time due = due_;
+    for (DerivedSignal& ds : derived_) ds.update(due, signals_);
+    changed_.clear();
+    timeline_->update_profiles(due, signals_, changed_);
+    deliver_stimuli();
+    io_core_.set_time(due);
+    core_->step(due, io_core_);
+    // A device lost in this cycle has fault quality now: the envelope opens its contactor and
+    // stops the power on its bus before the run ends.
+    envelope_->apply(signals_, clock_->now());
+    phase_->start(DeviceOp::write, clock_->now(), {}, false, [this] { after_write(); });
+  } catch (const std::exception& e) {
+    in_cycle_ = false;
+    stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + e.what());
+  }
+}
+
+void Run::Impl::after_write() {
+  try {
+    for (std::size_t i = 0; i < devices_.size(); ++i) note_io(i, phase_->outcome(i), phase_->error(i), false);
+    const Time due = due_, ended = clock_->now();
+    const Time next = next_cycle_start(due, ended, cycle_, stats_);
+    signals_.set(run_overruns_, static_cast<double>(stats_.overruns), due);
+    signals_.set(run_late_, static_cast<double>(late_this_cycle_), due);
+    record_.late_device_io += late_this_cycle_;
+    for (Check& c : checks_) c.evaluate(due);
+    for (Measurement& m : measurements_) m.sample(due);
+    if (due >= next_record_) {
+      for (auto& s : sinks_)
+        if (auto st = s->on_row(due, signals_); !st) throw std::runtime_error(st.message());
+      next_record_ += record_interval_;
+    }
+    if (opt_.after_cycle) opt_.after_cycle(due, signals_);
+    ++cycles_done_;
+    last_cycle_ = due;
+    in_cycle_ = false;
+    if (opt_.real_time) {
+      stats_.completion.add(ended - due);
+      if ((cycles_done_ & 63) == 0) {
+        // Real-time runs last hours: keep what was recorded on disk as it goes.
+        const auto w = std::chrono::steady_clock::now();
+        if (w - last_flush_ > std::chrono::seconds(2)) {
+          for (auto& s : sinks_) (void)s->flush();
+          last_flush_ = w;
+        }
+      }
+    }
+    if (opt_.show_progress && (cycles_done_ & 1023) == 0) progress(due);
+    if (!lost_.empty()) {
+      stop(Verdict::error, lost_);
+      return;
+    }
+    if (stopping_) return;
+    if (next > sc_.duration) {
+      completed_ = true;
+      return;
+    }
+    schedule_cycle(next);
+  } catch (const std::exception& e) {
+    in_cycle_ = false;
+    stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + e.what());
+  }
+}
+
+void Run::Impl::device_done(Device& device, DeviceOp op, const Status& status) {
+  if (phase_ && phase_->device_done(device.index(), op, status)) return;
+  // A reply after the run stopped waiting for it: dropped, counted.
+  ++device.health().late_completions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ending
+
+void Run::Impl::event(Time t, const std::string& what) {
+  if (record_.events.size() < kMaxEvents) record_.events.push_back({to_seconds(t), what});
+  else ++record_.events_dropped;
+  for (auto& s : sinks_) s->on_event(t, what);
+}
+
+void Run::Impl::stop(Verdict v, const std::string& why) {
+  if (!stopping_) {
+    stopping_ = true;
+    stop_verdict_ = v;
+    stop_reason_ = why;
+  }
+  cancel_schedule();
+}
+
+void Run::Impl::cancel_schedule() {
+  if (!clock_) return;
+  if (cycle_timer_ != kNoTimer) clock_->cancel(cycle_timer_);
+  cycle_timer_ = kNoTimer;
+  for (TimerId id : event_timers_) clock_->cancel(id);
+  event_timers_.clear();
+}
+
+void Run::Impl::progress(Time now) {
   const auto w = std::chrono::steady_clock::now();
   if (w - last_progress_ < std::chrono::milliseconds(500)) return;
   last_progress_ = w;
@@ -187,108 +501,101 @@ void RunSession::progress(Time now) {
   std::fprintf(stderr, "\r  %s: t=%.0f/%.0f s  %.0fx real time  ETA %.0f s   ", sc_.name.c_str(), sim, total, speed, eta);
 }
 
-void RunSession::safe_state() {
-  // Power first, contactors last: inverters to zero before any pack opens its contactor under
-  // load, then loads, then packs, then the rest (grid emulators).
-  static const char* kOrder[] = {"inverter", "load", "pack"};
-  std::vector<Device*> order;
-  for (const char* role : kOrder)
-    for (auto& d : bench_.devices)
-      if (d->role() == role) order.push_back(d.get());
-  for (auto& d : bench_.devices)
-    if (std::find(order.begin(), order.end(), d.get()) == order.end()) order.push_back(d.get());
-  for (Device* d : order) {
-    SafeStateRecord r;
-    r.device = d->name();
-    try {
-      Status s = d->state() == DeviceState::active ? d->deactivate() : d->command_safe_state();
-      if (!s && d->state() != DeviceState::unconfigured) s = d->command_safe_state();  // one retry, as a plain command
-      r.commanded = s.is_ok();
-      SafeStateReport v = d->verify_safe_state();
-      r.verified = v.verified;
-      r.detail = s ? v.detail : s.message() + "; " + v.detail;
-    } catch (const std::exception& e) {
-      r.detail = std::string("exception: ") + e.what();  // not commanded, not verified: the record says so
-    }
-    record_.safe_state.push_back(r);
+void Run::Impl::safe_state() {
+  if (!clock_ || !phase_) {
+    // Nothing was activated: no device was sent anything.
+    for (auto& d : bench_.devices) record_.safe_state.push_back({d->name(), true, true, "never activated: nothing sent"});
+    return;
   }
+  // The loop stays alive: devices are commanded and read back through their own asynchronous I/O.
+  // Power first, contactors last: inverters to zero, then loads, then packs, then the rest (grid
+  // emulators); each group is commanded, given its settle time (a real inverter ramps) and read
+  // back before the next.
+  static const char* kOrder[] = {"inverter", "load", "pack", nullptr};
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<bool> placed(devices_.size(), false);
+  for (const char* const* role = kOrder;; ++role) {
+    std::vector<std::size_t> g;
+    for (std::size_t i = 0; i < devices_.size(); ++i)
+      if (!placed[i] && (!*role || devices_[i]->role() == *role)) g.push_back(i), placed[i] = true;
+    if (!g.empty()) groups.push_back(g);
+    if (!*role) break;
+  }
+  std::vector<SafeStateRecord> records(devices_.size());
+  for (const auto& g : groups) {
+    std::vector<std::size_t> todo;
+    for (std::size_t i : g) {
+      records[i].device = devices_[i]->name();
+      const bool touched = i < activated_.size() ? activated_[i] || devices_[i]->state() == DeviceState::error
+                                                 : devices_[i]->in_flight() == DeviceOp::activate;
+      if (!touched) records[i] = {devices_[i]->name(), true, true, "never activated: nothing sent"};
+      else todo.push_back(i);
+    }
+    if (todo.empty()) continue;
+    try {
+      bool done = false;
+      phase_->start(DeviceOp::safe_state, clock_->now(), todo, /*wait_if_busy=*/true, [&done] { done = true; });
+      drive_until(done);
+      std::vector<std::string> command_error(devices_.size());
+      Duration settle{0};
+      for (std::size_t i : todo) {
+        records[i].commanded = phase_->outcome(i) == IoOutcome::ok;
+        command_error[i] = phase_->error(i);
+        settle = std::max(settle, settle_[i]);
+      }
+      bool settled = false;
+      clock_->call_after(settle, [&settled] { settled = true; });
+      drive_until(settled);
+      done = false;
+      phase_->start(DeviceOp::verify, clock_->now(), todo, true, [&done] { done = true; });
+      drive_until(done);
+      for (std::size_t i : todo) {
+        const SafeStateReport& r = devices_[i]->safe_state_report();
+        const bool answered = phase_->outcome(i) == IoOutcome::ok;
+        records[i].verified = answered && r.verified;
+        std::string detail = answered ? r.detail : "not read back: " + phase_->error(i);
+        if (!records[i].commanded) detail = "not commanded: " + command_error[i] + "; " + detail;
+        records[i].detail = detail;
+      }
+    } catch (const std::exception& e) {
+      for (std::size_t i : todo)
+        if (records[i].detail.empty()) records[i].detail = std::string("exception: ") + e.what();
+    }
+  }
+  for (std::size_t i = 0; i < devices_.size(); ++i) record_.safe_state.push_back(records[i]);
+  for (Device* d : devices_) d->deactivate();
 }
 
-RunResult RunSession::execute() {
-  RunResult result;
-  wall_start_ = last_progress_ = last_flush_ = std::chrono::steady_clock::now();
-  record_.run_id = make_run_id();
-  record_.started_utc = utc_now();
-  record_.real_time = opt_.real_time;
-  record_.software_version = ZHIL_VERSION;
-  record_.station_name = st_.name;
-  record_.station_file = st_.file;
-  record_.scenario_name = sc_.name;
-  record_.scenario_file = sc_.file;
-  record_.scenario_sha256 = sc_.sha256;
-  record_.seed = opt_.seed;
-  record_.core = st_.core;
-  record_.duration_s = to_seconds(sc_.duration);
-  cycle_ = sc_.cycle.value_or(st_.cycle);
-  record_interval_ = sc_.record_interval.value_or(cycle_);
-  record_.cycle_s = to_seconds(cycle_);
-  std::filesystem::create_directories(opt_.out_dir);
-  const std::string record_path = opt_.out_dir + "/record.json";
-  result.record_path = record_path;
-
-  Verdict verdict = Verdict::pass;
-  std::string error;
-  // SIGINT/SIGTERM are caught for the whole run, from setup to the written record: one that comes
-  // during setup aborts at the first cycle; one during the safe state or the record waits, so
-  // neither is cut short.
-  if (opt_.real_time) clock_ = std::make_unique<RealTimeClock>(io_);
-  else clock_ = std::make_unique<SimulatedClock>(io_);
-  std::optional<boost::asio::signal_set> signals_set;
-  if (opt_.handle_signals) {
-    signals_set.emplace(io_, SIGINT, SIGTERM);
-    signals_set->async_wait([this](const boost::system::error_code& ec, int sig) {
-      if (!ec) stop(Verdict::aborted, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
-    });
+RunResult Run::Impl::finish() {
+  if (finished_) return result_;
+  if (!set_up_) {
+    set_up_ = failed_setup_ = true;
+    begin_record();
+    stop(Verdict::error, "the run was finished before it was set up: nothing ran");
   }
+  if (opt_.show_progress && cycles_done_ > 0) std::fprintf(stderr, "\n");
+  cancel_schedule();
+  // A cycle in flight (a stop requested from outside the loop) is let end first: its phases are
+  // bounded by their deadlines.
   try {
-    record_.station_sha256 = sha256_file_hex(st_.file);
-    // Every file behind the run, so that a changed fixture or trace shows in the record.
-    std::vector<std::string> files{sc_.file, st_.file};
-    files.insert(files.end(), sc_.input_files.begin(), sc_.input_files.end());
-    files.insert(files.end(), bench_.input_files.begin(), bench_.input_files.end());
-    std::sort(files.begin(), files.end());
-    files.erase(std::unique(files.begin(), files.end()), files.end());
-    for (const std::string& f : files) record_.inputs.emplace_back(f, sha256_file_hex(f));
-    setup();
-    record_.timeseries_file = "timeseries.csv";
-    if (auto s = series_.open(opt_.out_dir + "/timeseries.csv", signals_); !s) throw std::runtime_error(s.message());
-    for (auto& d : bench_.devices)
-      if (auto s = d->activate(Time{0}); !s) throw std::runtime_error(s.message());
-
-    loop_.emplace(*clock_, cycle_, sc_.duration);
-    std::optional<RealTimeTuning> tuning;
-    if (auto* rt = dynamic_cast<RealTimeClock*>(clock_.get())) {
-      tuning.emplace();
-      record_.rt_tuning = tuning->description();
-      rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
-      rt->restart();
-    }
-    loop_->start([this](Time now) { return cycle(now); });
-    if (opt_.on_started) opt_.on_started(record_.run_id);
-    // Run cycles until the loop stops; then drop the signal wait so run() can return.
-    while (!loop_->finished() && !stopping_ && io_.run_one() > 0) {
-    }
-    if (opt_.show_progress) std::fprintf(stderr, "\n");
-    record_.cycles = loop_->stats().cycles;
-    record_.end_s = to_seconds(loop_->last_cycle_time());
-    if (stopping_) {
-      verdict = stop_verdict_;
-      error = stop_reason_;
+    while (in_cycle_ && clock_ && clock_->run_one()) {
     }
   } catch (const std::exception& e) {
-    verdict = Verdict::error;
-    error = e.what();
+    in_cycle_ = false;
+    stop(Verdict::error, e.what());
   }
+  Verdict verdict = Verdict::pass;
+  std::string error;
+  if (stopping_) {
+    verdict = stop_verdict_;
+    error = stop_reason_;
+  } else if (!completed_) {
+    verdict = Verdict::aborted;
+    error = "run finished by its host at t=" + seconds_text(last_cycle_) + " s, before the scenario's end";
+  }
+  finished_ = true;
+  record_.cycles = cycles_done_;
+  record_.end_s = to_seconds(last_cycle_);
   safe_state();
   bool safe_ok = true;
   for (const auto& s : record_.safe_state) safe_ok = safe_ok && s.commanded && s.verified;
@@ -296,18 +603,14 @@ RunResult RunSession::execute() {
     verdict = Verdict::error;
     error = "safe state not verified on every device";
   }
-  (void)series_.close();
-  record_.timeseries_rows = series_.rows();
-
   const bool completed = verdict == Verdict::pass;
-  const Time end = loop_ ? loop_->last_cycle_time() : Time{0};
   bool any_fail = false;
   for (const Check& c : checks_) {
-    record_.checks.push_back(c.result(end, completed));
+    record_.checks.push_back(c.result(last_cycle_, completed));
     any_fail = any_fail || record_.checks.back().outcome == CheckOutcome::fail;
   }
   for (const Measurement& m : measurements_) {
-    record_.measurements.push_back(m.result(end, completed));
+    record_.measurements.push_back(m.result(last_cycle_, completed));
     any_fail = any_fail || record_.measurements.back().outcome == "FAIL";
   }
   if (verdict == Verdict::pass && any_fail) verdict = Verdict::fail;
@@ -317,40 +620,113 @@ RunResult RunSession::execute() {
     record_.devices.push_back({d->name(), d->role(), dc ? dc->model : "", dc ? dc->link_type : "", d->identity(),
                                to_string(d->state())});
   }
-  if (loop_ && opt_.real_time) {
-    const LoopStats& ls = loop_->stats();
-    record_.rt_overruns = ls.overruns;
-    record_.rt_skipped = ls.skipped_cycles;
-    record_.rt_p50_us = ls.latency.percentile_us(50);
-    record_.rt_p99_us = ls.latency.percentile_us(99);
-    record_.rt_max_us = ls.latency.max_us();
-    record_.rt_max_work_us = static_cast<double>(ls.max_work.count()) / 1000.0;
+  record_.overruns = stats_.overruns;
+  if (opt_.real_time) {
+    record_.rt_skipped = stats_.skipped_cycles;
+    record_.rt_p50_us = stats_.start_latency.percentile_us(50);
+    record_.rt_p99_us = stats_.start_latency.percentile_us(99);
+    record_.rt_max_us = stats_.start_latency.max_us();
+    record_.rt_completion_p50_us = stats_.completion.percentile_us(50);
+    record_.rt_completion_p99_us = stats_.completion.percentile_us(99);
+    record_.rt_completion_max_us = stats_.completion.max_us();
+    record_.rt_max_work_us = stats_.completion.max_us();
   }
-  record_.verdict = verdict;
-  record_.error = error;
+  tuning_.reset();
   record_.ended_utc = utc_now();
   record_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   record_.speed_x = record_.wall_seconds > 0 ? record_.end_s / record_.wall_seconds : 0;
-  try {
-    write_record_json(record_, record_path);
-    write_junit_xml(record_, opt_.out_dir + "/junit.xml");
-  } catch (const std::exception& e) {
-    verdict = Verdict::error;
-    error = (error.empty() ? "" : error + "; ") + "record not written: " + e.what();
+  if (!record_writer_ && !opt_.out_dir.empty()) {
+    // Setup failed before the sinks existed: the record is still written.
+    std::error_code ec;
+    std::filesystem::create_directories(opt_.out_dir, ec);
+    record_writer_ = std::make_shared<RecordWriter>(opt_.out_dir);
+    sinks_.push_back(record_writer_);
   }
-  if (signals_set) signals_set->cancel();
-  result.verdict = verdict;
-  result.error = error;
-  result.record = record_;
-  return result;
+  for (auto& s : sinks_) {
+    if (s == record_writer_) {
+      record_.verdict = verdict;
+      record_.error = error;
+    }
+    if (auto st = s->on_finished(record_); !st) {
+      verdict = Verdict::error;
+      error = (error.empty() ? "" : error + "; ") + st.message();
+    }
+  }
+  record_.verdict = verdict;
+  record_.error = error;
+  if (clock_) clock_->cancel_all();
+  signal_capture_.reset();
+  result_.verdict = verdict;
+  result_.error = error;
+  result_.record_path = record_writer_ ? record_writer_->record_path() : "";
+  result_.record = record_;
+  return result_;
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------------------------
+// Run
+
+Run::Run(const StationConfig& station, const Scenario& scenario, Bench& bench, std::unique_ptr<ControlCore> core,
+         RunOptions options)
+    : impl_(std::make_unique<Impl>(station, scenario, bench, std::move(core), std::move(options))) {}
+
+Run::~Run() {
+  try {
+    if (impl_->set_up_) impl_->finish();
+  } catch (...) {
+    // A destructor must not throw; finish() has recorded what it could.
+  }
+}
+
+void Run::add_sink(std::shared_ptr<RunSink> sink) { impl_->sinks_.push_back(std::move(sink)); }
+
+bool Run::setup() {
+  if (!impl_->set_up_) impl_->setup();
+  return !impl_->failed_setup_;
+}
+
+bool Run::step() {
+  Impl& r = *impl_;
+  if (!r.set_up_) r.setup();
+  if (r.ended()) return false;
+  const std::uint64_t target = r.cycles_done_ + 1;
+  try {
+    while (r.cycles_done_ < target && !r.ended())
+      if (!r.clock_->run_one()) break;
+  } catch (const std::exception& e) {
+    r.in_cycle_ = false;
+    r.stop(Verdict::error, e.what());
+  }
+  return !r.ended();
+}
+
+bool Run::until(Time t) {
+  while (!ended() && impl_->next_due_ <= t)
+    if (!step()) break;
+  return !ended();
+}
+
+void Run::request_stop(Verdict verdict, const std::string& why) { impl_->stop(verdict, why); }
+
+RunResult Run::finish() { return impl_->finish(); }
+
+RunResult Run::run_to_end() {
+  while (step()) {
+  }
+  return finish();
+}
+
+bool Run::ended() const { return impl_->ended(); }
+Time Run::now() const { return impl_->clock_ ? impl_->clock_->now() : Time{0}; }
+Time Run::last_cycle_time() const { return impl_->last_cycle_; }
+std::uint64_t Run::cycles() const { return impl_->cycles_done_; }
+SignalTable& Run::signals() { return impl_->signals_; }
+Clock& Run::clock() { return *impl_->clock_; }
 
 RunResult execute_run(const StationConfig& station, const Scenario& scenario, Bench& bench,
                       std::unique_ptr<ControlCore> core, const RunOptions& options) {
-  RunSession session(station, scenario, bench, std::move(core), options);
-  return session.execute();
+  Run run(station, scenario, bench, std::move(core), options);
+  return run.run_to_end();
 }
 
 }  // namespace zhil

@@ -1,20 +1,38 @@
 #pragma once
-// One run of a scenario on a station, from configuring the devices to the written record:
-//   configure -> bind scenario, core, envelope, checks -> activate -> cycles -> safe state -> record.
-// Each cycle: plant advances (simulated benches) -> acquire -> stimuli -> core -> envelope -> write
-// -> checks and measurements -> record. Ctrl-C or SIGTERM, an exception or a failing device ends the
-// run early; the bench is always put in its safe state (and it is verified) and the record says
-// ABORTED or ERROR, with the time series flushed.
+// One run of a scenario on a station, as an object that a host drives (the zhil CLI, a test, later
+// Python):
+//
+//   Run run(station, scenario, bench, core, options);
+//   run.setup();            configure devices, bind scenario, core, envelope, checks; start sinks;
+//                           activate the devices
+//   run.step();             one cycle; run.until(t): cycles up to simulated time t
+//   run.request_stop(...);  no further cycle starts (Ctrl-C and SIGTERM do this too)
+//   run.finish();           safe state, commanded and verified, then the record, through the sinks
+//
+// run_to_end() is setup, step() until the end, finish(); execute_run() is that in one call.
+//
+// A cycle is a sequence of asynchronous phases on the run's clock (see README, "How a run works"):
+//   acquire (every device's read started at once, collected against each device's deadline)
+//   -> stimuli from profiles -> control core -> safety envelope
+//   -> write (every device's commands, likewise) -> checks, measurements, sinks.
+// Timeline events are timers of their own between cycles. In simulated time the clock jumps from
+// event to event and stands still while held I/O is in flight; the same scenario, station and seed
+// give the same bytes.
+//
+// The run's state lives in plain members (signal table, device health, timeline position, timers
+// by time), so that a later issue can checkpoint it.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "harness/bench.hpp"
+#include "harness/clock.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/control_core.hpp"
-#include "harness/device.hpp"
-#include "harness/plant.hpp"
 #include "harness/recording/test_record.hpp"
+#include "harness/run_sink.hpp"
 #include "harness/scenario/scenario.hpp"
 
 namespace zhil {
@@ -23,19 +41,16 @@ struct RunOptions {
   bool real_time = false;
   std::uint64_t seed = 1;
   std::string out_dir;
+  // Files named in the record (station, scenario, inputs) are written relative to this folder (the
+  // project root) when they are inside it, so records from two checkouts compare; else as given.
+  std::string path_base;
   bool handle_signals = true;   // SIGINT/SIGTERM abort the run (off in tests that run in-process)
   bool show_progress = false;   // simulated time, speed and ETA on stderr
   std::function<void(const std::string&)> on_started;  // called once the first cycle is scheduled
   // Test hook: called after every cycle with the table, e.g. to check what devices received.
   std::function<void(Time, const SignalTable&)> after_cycle;
-  Time stop_after{-1};  // test hook: request a stop (as Ctrl-C would) at this simulated time
-};
-
-struct Bench {
-  // Declared first so it is destroyed last: simulated devices refer into the plant's models.
-  std::shared_ptr<Plant> plant;  // null on hardware benches
-  std::vector<std::unique_ptr<Device>> devices;
-  std::vector<std::string> input_files;  // fixtures and limit sets its devices were built from
+  // Simulated time: how long held I/O may go unanswered (wall time) before the run is an ERROR.
+  std::chrono::milliseconds stall_limit{10000};
 };
 
 struct RunResult {
@@ -43,6 +58,43 @@ struct RunResult {
   std::string error;
   std::string record_path;
   TestRecord record;
+};
+
+class Run {
+ public:
+  Run(const StationConfig& station, const Scenario& scenario, Bench& bench, std::unique_ptr<ControlCore> core,
+      RunOptions options);
+  ~Run();  // finishes the run (safe state, record) if the host did not
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  // Before setup(): a further sink (results store, live view); it is called after the time series
+  // and before the record writer.
+  void add_sink(std::shared_ptr<RunSink> sink);
+
+  // False if the run could not start; finish() then records why (verdict ERROR).
+  bool setup();
+  // Runs one cycle (and the timeline events before it). False once the run has ended: completed,
+  // stopped, or failed.
+  bool step();
+  // Cycles up to and including simulated time t. False once the run has ended.
+  bool until(Time t);
+  // On the loop thread: no further cycle starts; the cycle in flight completes.
+  void request_stop(Verdict verdict, const std::string& why);
+  // Safe state, verified; then every sink's on_finished, the record last. Idempotent.
+  RunResult finish();
+  RunResult run_to_end();
+
+  bool ended() const;
+  Time now() const;                  // the clock's time
+  Time last_cycle_time() const;      // the nominal time of the last completed cycle
+  std::uint64_t cycles() const;
+  SignalTable& signals();
+  Clock& clock();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 RunResult execute_run(const StationConfig& station, const Scenario& scenario, Bench& bench,

@@ -16,24 +16,36 @@ SignalId need(const SignalTable& t, const std::string& name) {
   return id;
 }
 
+// The applied twin of a command the station's devices take.
+SignalId applied(const SignalTable& t, const std::string& name) {
+  const SignalId id = t.applied_of(need(t, name));
+  if (id == kNoSignal) throw std::runtime_error("safety envelope: '" + name + "' is not a command");
+  return id;
+}
+
 bool good(const SignalTable& s, SignalId id) { return s.quality(id) == Quality::good && std::isfinite(s.value(id)); }
 
 }  // namespace
 
-SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t) {
+SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t, HealthOf health_of) {
   namespace pk = roles::pack;
   namespace iv = roles::inverter;
+  for (SignalId id = 0; id < t.size(); ++id) {
+    const SignalId a = t.applied_of(id);
+    if (a == kNoSignal) continue;
+    commands_.push_back({id, a, health_of ? health_of(t.info(id).owner) : nullptr});
+  }
   for (const DeviceConfig* d : st.with_role(iv::kRole)) {
     const std::string n = d->name + ".";
     const InverterLimits& l = d->inverter_limits;
-    Inverter inv{need(t, n + iv::p_set), need(t, n + iv::q_set), need(t, n + iv::grid_forming_enable),
+    Inverter inv{applied(t, n + iv::p_set), applied(t, n + iv::q_set), applied(t, n + iv::grid_forming_enable),
                  need(t, n + iv::p_limit_discharge), need(t, n + iv::p_limit_charge), l, {}};
     for (const std::string& pn : d->packs) {
       const PackLimits& pl = st.find(pn)->pack_limits;
       const std::string m = pn + ".";
       inv.packs.push_back({need(t, m + pk::soc), need(t, m + pk::t_max), need(t, m + pk::v),
                            need(t, m + pk::i_charge_limit), need(t, m + pk::i_discharge_limit),
-                           need(t, m + pk::contactor_cmd), need(t, m + pk::strip_request),
+                           applied(t, m + pk::contactor_cmd), applied(t, m + pk::strip_request),
                            need(t, m + pk::i_charge_allowed), need(t, m + pk::i_discharge_allowed), pl});
     }
     inverters_.push_back(std::move(inv));
@@ -44,23 +56,18 @@ void SafetyEnvelope::clamp(SignalTable& s, SignalId id, double lo, double hi) {
   const double v = s.value(id);
   double c = std::isfinite(v) ? std::clamp(v, lo, hi) : 0.0;
   if (c == 0.0) c = 0.0;  // no -0
-  if (c != v || std::signbit(c) != std::signbit(v)) {
-    ++interventions_;
-    s.set(id, c, s.stamp(id), s.quality(id));
-  }
+  if (c != v || std::signbit(c) != std::signbit(v)) s.set(id, c, s.stamp(id), s.quality(id));
 }
 
 void SafetyEnvelope::set(SignalTable& s, SignalId id, double value) {
-  if (s.value(id) != value) s.set(id, value, s.stamp(id), s.quality(id));
+  if (s.value(id) != value) s.set(id, value, s.stamp(id), Quality::good);
+  else s.set_quality(id, Quality::good);
 }
 
 void SafetyEnvelope::to_bool(SignalTable& s, SignalId id, bool force_off) {
   const double v = s.value(id);
   const double b = (!force_off && std::isfinite(v) && v > 0.5) ? 1.0 : 0.0;
-  if (b != v) {
-    ++interventions_;
-    s.set(id, b, s.stamp(id), s.quality(id));
-  }
+  if (b != v) s.set(id, b, s.stamp(id), s.quality(id));
 }
 
 // The most DC power the bus may give (dir = discharge) or take, such that no pack passes its
@@ -89,10 +96,17 @@ double SafetyEnvelope::bus_limit_w(const SignalTable& s, const Inverter& inv, bo
   return std::max(0.0, bound);
 }
 
-void SafetyEnvelope::apply(SignalTable& s) {
+void SafetyEnvelope::apply(SignalTable& s, Time now) {
+  // Every command: the request if it is finite and fresh for its device, else the safe value 0.
+  for (const Command& c : commands_) {
+    const double r = s.value(c.requested);
+    const bool fresh = !c.health || s.stamp(c.requested) >= c.health->commands_valid_since;
+    s.set(c.applied, std::isfinite(r) && fresh ? r : 0.0, now);
+  }
   for (const Inverter& inv : inverters_) {
     for (const Pack& p : inv.packs) {
       const bool known = good(s, p.soc) && good(s, p.t_max) && good(s, p.v);
+      // A lost pack (fault quality) gets its contactor opened, in the same cycle.
       to_bool(s, p.contactor_cmd, s.quality(p.soc) == Quality::fault);
       to_bool(s, p.strip_request, !known);
       // Per pack, whatever the bus does: the station's current limits inside its window, else 0.
@@ -115,6 +129,10 @@ void SafetyEnvelope::apply(SignalTable& s) {
     set(s, inv.p_limit_discharge, hi);
     set(s, inv.p_limit_charge, -lo);
     to_bool(s, inv.grid_forming, hi <= 0.0);
+  }
+  for (const Command& c : commands_) {
+    const double a = s.value(c.applied), r = s.value(c.requested);
+    if (a != r && !(a == 0.0 && r == 0.0)) ++interventions_;
   }
 }
 

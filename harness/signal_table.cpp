@@ -15,6 +15,8 @@ const char* to_string(SignalKind k) {
   switch (k) {
     case SignalKind::measurement: return "measurement";
     case SignalKind::command: return "command";
+    case SignalKind::applied: return "applied command";
+    case SignalKind::limit: return "limit";
     case SignalKind::stimulus: return "stimulus";
   }
   return "?";
@@ -45,6 +47,11 @@ Status SignalTable::add(const std::string& name, const std::string& unit, Signal
   index_.emplace(name, new_id);
   *id = new_id;
   return Status::ok();
+}
+
+void SignalTable::link_applied(SignalId requested, SignalId applied) {
+  if (applied_.size() < values_.size()) applied_.resize(values_.size(), kNoSignal);
+  applied_[requested] = applied;
 }
 
 SignalId SignalTable::find(std::string_view name) const {

@@ -28,7 +28,9 @@ const char* to_string(Quality q);
 // the scenario away from commands.
 enum class SignalKind : std::uint8_t {
   measurement,  // written by a device (or derived from other signals by the harness)
-  command,      // written by the control core, clamped by the safety envelope, read by devices
+  command,      // what the control core requested; kept as written, never changed by the harness
+  applied,      // "<command>.applied": what the safety envelope let through; the only one devices read
+  limit,        // set by the safety envelope for a device (allowed currents, output limits)
   stimulus,     // written by the scenario timeline, read by devices (grid/load emulators, faults)
 };
 const char* to_string(SignalKind k);
@@ -65,12 +67,17 @@ class SignalTable {
   }
   void set_quality(SignalId id, Quality q) { quality_[id] = q; }
 
+  // A command's request and its applied twin (registered together by Device::add_command).
+  void link_applied(SignalId requested, SignalId applied);
+  SignalId applied_of(SignalId requested) const { return requested < applied_.size() ? applied_[requested] : kNoSignal; }
+
  private:
   bool frozen_ = false;
   std::vector<double> values_;
   std::vector<Time> stamps_;
   std::vector<Quality> quality_;
   std::vector<SignalInfo> info_;
+  std::vector<SignalId> applied_;  // by request id; kNoSignal for every other signal
   std::unordered_map<std::string, SignalId> index_;
 };
 

@@ -5,20 +5,21 @@
 
 namespace zhil {
 
-// Simulated time: a wait completes as soon as the io_context gets to it, and time jumps to the
-// deadline. Deterministic: now() only changes when a wait completes.
+// Simulated time: nothing happens between events. run_one() first runs I/O completions that are
+// ready (never waiting), then, if I/O is held in flight, waits for it with time standing still,
+// and otherwise jumps to the earliest timer. now() changes only when a timer fires, so the same
+// inputs give the same sequence of events on every run.
 class SimulatedClock final : public Clock {
  public:
-  explicit SimulatedClock(boost::asio::io_context& io) : io_(io) {}
+  explicit SimulatedClock(boost::asio::io_context& io) : Clock(io) {}
   Time now() const override { return now_; }
-  void wait_until(Time deadline, Handler handler) override;
-  void cancel() override { ++generation_; }
   bool is_real_time() const override { return false; }
+  bool run_one() override;
+  void restart() override { now_ = Time{0}; }
 
  private:
-  boost::asio::io_context& io_;
+  bool wait_for_held_io();
   Time now_{0};
-  unsigned long generation_ = 0;
 };
 
 }  // namespace zhil

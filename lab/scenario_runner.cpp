@@ -48,6 +48,7 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   opt.real_time = rq.real_time;
   opt.seed = rq.seed.value_or(scenario.seed);
   opt.out_dir = out.out_dir;
+  opt.path_base = find_project_root();
   opt.show_progress = rq.show_progress;
   if (rq.announce_start)
     opt.on_started = [](const std::string& id) { std::cout << "started run " << id << std::endl; };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/run.hpp"
+#include "harness/bench.hpp"
 
 namespace zhil::lab {
 

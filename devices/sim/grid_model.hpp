@@ -11,6 +11,7 @@ class GridModel {
   void set_outage(bool out) { outage_ = out; }
   // A grid emulator's safe state is its nominal output: the bench's power devices are what must stop.
   void enter_safe_state() {}
+  void leave_safe_state() {}
 
   bool available() const { return !outage_ && v_set_ > 0.05; }
   double v_pu() const { return outage_ ? 0.0 : v_set_; }

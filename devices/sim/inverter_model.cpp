@@ -20,7 +20,7 @@ double InverterModel::s_limit(double v_pu) const {
 }
 
 double InverterModel::available_discharge_w() const {
-  if (mode_ == InverterMode::tripped || safe_) return 0;
+  if (mode_ == InverterMode::tripped) return 0;
   double dc = 0;
   for (const PackModel* pk : packs_) dc += pk->voltage() * pk->discharge_current_limit();
   const double ac = std::max(0.0, dc - p_.no_load_loss_w) * p_.efficiency;
@@ -28,7 +28,7 @@ double InverterModel::available_discharge_w() const {
 }
 
 double InverterModel::available_charge_w() const {
-  if (mode_ == InverterMode::tripped || safe_) return 0;
+  if (mode_ == InverterMode::tripped) return 0;
   double dc = 0;
   for (const PackModel* pk : packs_) dc += pk->voltage() * pk->charge_current_limit();
   if (dc <= 0) return 0;  // nothing may go into the packs: not even the no-load loss is worth drawing
@@ -54,8 +54,7 @@ void InverterModel::trip(const std::string& why) {
 void InverterModel::enter_safe_state() {
   safe_ = true;
   p_set_ = q_set_ = 0;
-  p_ac_ = q_ac_ = p_dc_ = 0;
-  for (PackModel* pk : packs_) pk->enter_safe_state();
+  gf_enable_ = false;
 }
 
 double InverterModel::dispatch_dc(double dt, double p_dc) {
@@ -82,8 +81,9 @@ double InverterModel::dispatch_dc(double dt, double p_dc) {
 
 void InverterModel::step(double dt, bool grid_available, double v_pu, double f_hz, double island_demand_w) {
   if (safe_) {
-    for (PackModel* pk : packs_) pk->step(dt, 0.0);
-    return;
+    p_set_ = q_set_ = 0;
+    gf_enable_ = false;
+    droop_dp_ = 0;
   }
   if (trip_fault_ && mode_ != InverterMode::tripped) trip("trip fault injected");
   const bool islanded = !grid_available && gf_enable_ && p_.grid_forming_capable && mode_ != InverterMode::tripped;
@@ -112,6 +112,7 @@ void InverterModel::step(double dt, bool grid_available, double v_pu, double f_h
       return_ramp_limit_w_ = 0;
     }
     p_ac_ = q_ac_ = p_dc_ = 0;
+    droop_delivered_ = 0;
     dispatch_dc(dt, 0.0);
     return;
   }
@@ -123,23 +124,26 @@ void InverterModel::step(double dt, bool grid_available, double v_pu, double f_h
     mode_ = InverterMode::grid_forming;
     p_ac_ = std::clamp(island_demand_w, p_lo, p_hi);
     q_ac_ = 0;
-    droop_dp_ = 0;
+    droop_dp_ = droop_delivered_ = 0;
   } else {
     if (mode_ == InverterMode::grid_forming) mode_ = InverterMode::grid_following;  // resynchronised
     if (!grid_available) {
       // No grid and not forming one: cease to energise.
       p_ac_ = q_ac_ = 0;
+      droop_delivered_ = 0;
     } else {
       // Frequency-watt droop, first-order with the open-loop response time (90 % in droop_response_s).
       const double f_dev = f_hz - p_.f_nominal_hz;
       double target_dp = 0;
-      if (std::fabs(f_dev) > p_.droop_deadband_hz) {
+      if (std::fabs(f_dev) > p_.droop_deadband_hz && !safe_) {
         const double excess = f_dev - std::copysign(p_.droop_deadband_hz, f_dev);
         target_dp = -excess / (p_.f_nominal_hz * p_.droop) * p_.p_rated_w;
       }
       const double tau = p_.droop_response_s / 2.302585;
       droop_dp_ += (target_dp - droop_dp_) * (1.0 - std::exp(-dt / tau));
       double target = std::clamp(p_set_ + droop_dp_, p_lo, p_hi);
+      // What of the droop the output can carry: none of it at a limit in the droop's direction.
+      droop_delivered_ = target - std::clamp(p_set_, p_lo, p_hi);
       if (return_ramp_limit_w_ >= 0) {
         // Enter-service ramp: the ceiling grows from 0 to rated over enter_service_ramp_s.
         return_ramp_limit_w_ += p_.p_rated_w * dt / p_.enter_service_ramp_s;

@@ -61,12 +61,17 @@ class InverterModel {
     limit_dis_ = discharge_w > 0 ? discharge_w : 0;
     limit_ch_ = charge_w > 0 ? charge_w : 0;
   }
+  // Setpoints to zero, grid forming off, droop off: the output ramps to zero at the ramp rate (as a
+  // real PCS does, so the harness must wait for it and read it back). Setpoints are ignored until
+  // leave_safe_state(). The packs are not touched: their contactors are their own devices'.
   void enter_safe_state();
+  void leave_safe_state() { safe_ = false; }
 
   double p_ac() const { return p_ac_; }
   double q_ac() const { return q_ac_; }
   double p_dc() const { return p_dc_; }
   double p_droop() const { return droop_dp_; }
+  double p_droop_delivered() const { return droop_delivered_; }
   InverterMode mode() const { return mode_; }
   bool tripped() const { return mode_ == InverterMode::tripped; }
   const std::string& trip_reason() const { return trip_reason_; }
@@ -86,7 +91,7 @@ class InverterModel {
   double p_set_ = 0, q_set_ = 0;
   double limit_dis_ = 0, limit_ch_ = 0;
   bool gf_enable_ = false, trip_fault_ = false;
-  double p_ac_ = 0, q_ac_ = 0, p_dc_ = 0, droop_dp_ = 0;
+  double p_ac_ = 0, q_ac_ = 0, p_dc_ = 0, droop_dp_ = 0, droop_delivered_ = 0;
   InverterMode mode_ = InverterMode::grid_following;
   std::vector<double> trip_timers_;
   std::string trip_reason_;

@@ -21,6 +21,8 @@ class LoadModel {
     safe_ = true;
     demand_ = 0;
   }
+  // Activated again: it follows the demand the scenario sets from now on.
+  void leave_safe_state() { safe_ = false; }
   // Bus voltage seen by the load over the last step; returns whether it is on its backup now.
   void observe_voltage(double dt_s, double v_pu);
 

@@ -120,6 +120,7 @@ class PackModel {
     update_bms(0.0);
   }
   void enter_safe_state();
+  void leave_safe_state() {}  // the contactor stays open until commanded closed
 
   // BMS readings
   double voltage() const { return v_; }

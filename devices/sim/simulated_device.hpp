@@ -1,25 +1,30 @@
 #pragma once
-// What every simulated device reached in-process has in common: nothing to connect to on activate,
-// and a safe state that is the model's own (power to zero, contactors open), so deactivating is
-// going to it. The model types provide enter_safe_state().
+// What every simulated device reached in-process has in common: its model in the simulated site,
+// a safe state that is the model's own (power to zero, contactors open) and is left again when the
+// device is activated (nothing latches across deactivate/activate), and the model's identity.
+// Stimuli (grid, load, injected faults) reach the model through the simulator's back door at the
+// moment the scenario sets them; commands reach it only through the write phase, as on a bench.
+// The model types provide enter_safe_state() and leave_safe_state().
 #include <string>
 #include <utility>
 
-#include "harness/device.hpp"
+#include "harness/in_process_device.hpp"
 
 namespace zhil::sim {
 
 template <class Model>
-class SimulatedDevice : public Device {
+class SimulatedDevice : public InProcessDevice {
  public:
-  SimulatedDevice(std::string name, std::string role, Model& model, std::string serial = "")
-      : Device(std::move(name), std::move(role)), model_(model), serial_(std::move(serial)) {}
+  SimulatedDevice(std::string name, std::string role, Model& model, Duration latency, std::string serial = "")
+      : InProcessDevice(std::move(name), std::move(role), latency), model_(model), serial_(std::move(serial)) {}
   std::string identity() const override { return serial_; }
 
  protected:
-  Status on_activate(Time) override { return Status::ok(); }
-  Status on_deactivate() override { return on_safe_state(); }
-  Status on_safe_state() override {
+  Status activate_now(Time) override {
+    model_.leave_safe_state();
+    return Status::ok();
+  }
+  Status safe_state_now() override {
     model_.enter_safe_state();
     return Status::ok();
   }

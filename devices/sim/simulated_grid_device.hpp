@@ -8,13 +8,15 @@ namespace zhil::sim {
 
 class SimulatedGridDevice final : public SimulatedDevice<GridModel> {
  public:
-  SimulatedGridDevice(std::string name, GridModel& model) : SimulatedDevice(std::move(name), "grid", model) {}
+  SimulatedGridDevice(std::string name, GridModel& model, Duration latency)
+      : SimulatedDevice(std::move(name), "grid", model, latency) {}
 
  protected:
-  Status on_configure(SignalTable& t) override;
-  Status on_read(Time now, SignalTable& t) override;
-  Status on_write(Time now, const SignalTable& t) override;
-  SafeStateReport on_verify_safe_state() override { return {true, "grid emulator: no power command to zero"}; }
+  Status on_configure(DeviceContext& c) override;
+  void on_publish(Time stamp, SignalTable& t) override;
+  Status write_now(Time, const SignalTable&) override { return Status::ok(); }  // a meter: no commands
+  void on_stimuli(Time now, const SignalTable& t) override;
+  SafeStateReport verify_now() override { return {true, "grid emulator: no power command to zero"}; }
 
  private:
   SignalId v_, f_, available_, import_;

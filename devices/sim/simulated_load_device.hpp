@@ -9,13 +9,15 @@ namespace zhil::sim {
 
 class SimulatedLoadDevice final : public SimulatedDevice<LoadModel> {
  public:
-  SimulatedLoadDevice(std::string name, LoadModel& model) : SimulatedDevice(std::move(name), "load", model) {}
+  SimulatedLoadDevice(std::string name, LoadModel& model, Duration latency)
+      : SimulatedDevice(std::move(name), "load", model, latency) {}
 
  protected:
-  Status on_configure(SignalTable& t) override;
-  Status on_read(Time now, SignalTable& t) override;
-  Status on_write(Time now, const SignalTable& t) override;
-  SafeStateReport on_verify_safe_state() override {
+  Status on_configure(DeviceContext& c) override;
+  void on_publish(Time stamp, SignalTable& t) override;
+  Status write_now(Time, const SignalTable&) override { return Status::ok(); }  // demand is a stimulus
+  void on_stimuli(Time now, const SignalTable& t) override;
+  SafeStateReport verify_now() override {
     return {model_.demand_w() == 0.0, "demand " + std::to_string(model_.demand_w()) + " W"};
   }
 

@@ -6,9 +6,14 @@
 
 namespace zhil::sim {
 
-Status SimulatedPackDevice::on_configure(SignalTable& t) {
+namespace {
+const Status kNoReply = Status::error("no reply from the BMS (simulated communication loss)");
+}
+
+Status SimulatedPackDevice::on_configure(DeviceContext& c) {
   namespace r = roles::pack;
-  if (auto s = publish_all(t, {
+  SignalTable& t = c.signals;
+  if (auto s = add_measurements(t, {
       {r::v, "V", &v_}, {r::i, "A", &i_}, {r::p, "W", &p_}, {r::soc, "1", &soc_},
       {r::soc_module_min, "1", &soc_min_}, {r::soc_module_max, "1", &soc_max_}, {r::t_max, "degC", &t_max_},
       {r::v_module_max, "V", &vm_max_}, {r::v_module_min, "V", &vm_min_}, {r::i_charge_limit, "A", &i_ch_},
@@ -22,25 +27,26 @@ Status SimulatedPackDevice::on_configure(SignalTable& t) {
     std::snprintf(prefix, sizeof prefix, "m%02zu.", k + 1);
     ModuleIds ids{};
     const std::string p = prefix;
-    if (auto s = publish(t, p + "v", "V", &ids.v); !s) return s;
-    if (auto s = publish(t, p + "soc", "1", &ids.soc); !s) return s;
-    if (auto s = publish(t, p + "t", "degC", &ids.t); !s) return s;
-    if (auto s = publish(t, p + "zn", "1", &ids.zn); !s) return s;
+    if (auto s = add_measurements(t, {{(p + "v").c_str(), "V", &ids.v}, {(p + "soc").c_str(), "1", &ids.soc},
+                                      {(p + "t").c_str(), "degC", &ids.t}, {(p + "zn").c_str(), "1", &ids.zn}});
+        !s)
+      return s;
     modules_.push_back(ids);
   }
-  if (auto s = consume(t, r::contactor_cmd, "1", SignalKind::command, &contactor_cmd_); !s) return s;
-  if (auto s = consume(t, r::strip_request, "1", SignalKind::command, &strip_request_); !s) return s;
-  if (auto s = consume(t, r::i_charge_allowed, "A", SignalKind::command, &i_ch_allowed_); !s) return s;
-  if (auto s = consume(t, r::i_discharge_allowed, "A", SignalKind::command, &i_dis_allowed_); !s) return s;
-  if (auto s = consume(t, "ambient_c", "degC", SignalKind::stimulus, &ambient_, model_.params().ambient_c); !s) return s;
-  if (auto s = consume(t, "fault.cooling_loss", "1", SignalKind::stimulus, &cooling_loss_, 1.0); !s) return s;
-  if (auto s = consume(t, "fault.internal_short", "1", SignalKind::stimulus, &internal_short_); !s) return s;
-  if (auto s = consume(t, "fault.comm_loss", "1", SignalKind::stimulus, &comm_loss_); !s) return s;
+  if (auto s = add_command(t, r::contactor_cmd, "1", &contactor_cmd_); !s) return s;
+  if (auto s = add_command(t, r::strip_request, "1", &strip_request_); !s) return s;
+  if (auto s = add_limit(t, r::i_charge_allowed, "A", &i_ch_allowed_); !s) return s;
+  if (auto s = add_limit(t, r::i_discharge_allowed, "A", &i_dis_allowed_); !s) return s;
+  if (auto s = add_stimulus(t, "ambient_c", "degC", &ambient_, model_.params().ambient_c); !s) return s;
+  if (auto s = add_stimulus(t, "fault.cooling_loss", "1", &cooling_loss_, 1.0); !s) return s;
+  if (auto s = add_stimulus(t, "fault.internal_short", "1", &internal_short_); !s) return s;
+  if (auto s = add_stimulus(t, "fault.comm_loss", "1", &comm_loss_); !s) return s;
   return Status::ok();
 }
 
-Status SimulatedPackDevice::on_read(Time now, SignalTable& t) {
-  if (comm_lost_) return Status::error("no reply from the BMS (simulated communication loss)");
+Status SimulatedPackDevice::read_now(Time) { return comm_lost_ ? kNoReply : Status::ok(); }
+
+void SimulatedPackDevice::on_publish(Time now, SignalTable& t) {
   const PackModel& m = model_;
   t.set(v_, m.voltage(), now);
   t.set(i_, m.current(), now);
@@ -67,25 +73,50 @@ Status SimulatedPackDevice::on_read(Time now, SignalTable& t) {
     t.set(modules_[k].t, mods[k].t_c, now);
     t.set(modules_[k].zn, mods[k].zn, now);
   }
-  return Status::ok();
 }
 
-Status SimulatedPackDevice::on_write(Time, const SignalTable& t) {
+void SimulatedPackDevice::on_stimuli(Time, const SignalTable& t) {
   model_.set_ambient(t.value(ambient_));
   model_.set_cooling_loss(t.value(cooling_loss_));
   model_.set_internal_short(t.value(internal_short_) > 0.5);
   comm_lost_ = t.value(comm_loss_) > 0.5;
+}
+
+Status SimulatedPackDevice::write_now(Time, const SignalTable& t) {
+  if (comm_lost_) return kNoReply;
   model_.set_allowed_currents(t.value(i_ch_allowed_), t.value(i_dis_allowed_));
   model_.set_contactor_command(t.value(contactor_cmd_) > 0.5);
   model_.request_strip(t.value(strip_request_) > 0.5);
   return Status::ok();
 }
 
-SafeStateReport SimulatedPackDevice::on_verify_safe_state() {
+Status SimulatedPackDevice::safe_state_now() {
+  if (comm_lost_) return kNoReply;
+  model_.enter_safe_state();
+  return Status::ok();
+}
+
+SafeStateReport SimulatedPackDevice::verify_now() {
+  if (comm_lost_) return {false, "no reply from the BMS (simulated communication loss)"};
   const bool open = !model_.contactor_closed();
   const bool no_current = model_.current() == 0.0;
   return {open && no_current, std::string("contactor ") + (open ? "open" : "CLOSED") + ", current " +
                                   std::to_string(model_.current()) + " A"};
 }
 
+}  // namespace zhil::sim
+
+// ---- registration: model "pack-simulator"
+#include "devices/sim/simulator_faces.hpp"
+#include "devices/sim/simulator_params.hpp"
+
+namespace zhil::sim {
+namespace {
+const DeviceRegistration kPackSimulator("pack-simulator", {
+    "pack", "zinc-halogen pack simulator (BMS, per-module physics, strip cycle)", /*build_order=*/0,
+    [](DeviceBuildContext& c) {
+      PackModel& m = site_of(c).add_pack(c.device.name, load_pack_params(c.device.params, &c.bench.input_files), c.seed);
+      return SimulatorFaces::instance().reach(c, &m);
+    }});
+}  // namespace
 }  // namespace zhil::sim

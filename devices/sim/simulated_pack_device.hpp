@@ -2,7 +2,8 @@
 // A simulated pack reached in-process: the Device face of a PackModel, publishing what its BMS
 // would report (pack and per-module) and taking contactor and strip commands. Fault stimuli
 // (cooling loss, ambient, internal short, communication loss) reach the model through the
-// simulator's back door, as a scenario's faults.
+// simulator's back door, as a scenario's faults. While communication is lost the BMS neither
+// answers reads nor takes commands.
 #include <vector>
 
 #include "devices/sim/pack_model.hpp"
@@ -12,14 +13,17 @@ namespace zhil::sim {
 
 class SimulatedPackDevice final : public SimulatedDevice<PackModel> {
  public:
-  SimulatedPackDevice(std::string name, PackModel& model, std::string serial)
-      : SimulatedDevice(std::move(name), "pack", model, std::move(serial)) {}
+  SimulatedPackDevice(std::string name, PackModel& model, Duration latency, std::string serial)
+      : SimulatedDevice(std::move(name), "pack", model, latency, std::move(serial)) {}
 
  protected:
-  Status on_configure(SignalTable& t) override;
-  Status on_read(Time now, SignalTable& t) override;
-  Status on_write(Time now, const SignalTable& t) override;
-  SafeStateReport on_verify_safe_state() override;
+  Status on_configure(DeviceContext& c) override;
+  Status read_now(Time now) override;
+  void on_publish(Time stamp, SignalTable& t) override;
+  Status write_now(Time now, const SignalTable& t) override;
+  Status safe_state_now() override;
+  SafeStateReport verify_now() override;
+  void on_stimuli(Time now, const SignalTable& t) override;
 
  private:
   struct ModuleIds {

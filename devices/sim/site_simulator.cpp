@@ -5,9 +5,16 @@
 
 namespace zhil::sim {
 
-PackModel& SiteSimulator::add_pack(const PackParams& p, std::uint64_t seed) {
+PackModel& SiteSimulator::add_pack(const std::string& name, const PackParams& p, std::uint64_t seed) {
   packs_.push_back(std::make_unique<PackModel>(p, seed));
+  pack_names_.push_back(name);
   return *packs_.back();
+}
+
+PackModel* SiteSimulator::pack(const std::string& name) const {
+  for (std::size_t k = 0; k < packs_.size(); ++k)
+    if (pack_names_[k] == name) return packs_[k].get();
+  return nullptr;
 }
 
 InverterModel& SiteSimulator::add_inverter(const InverterParams& p, std::vector<PackModel*> packs) {

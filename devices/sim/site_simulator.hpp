@@ -20,7 +20,8 @@ class SiteSimulator final : public Plant {
  public:
   explicit SiteSimulator(double f_nominal_hz) : grid_(f_nominal_hz) {}
 
-  PackModel& add_pack(const PackParams& p, std::uint64_t seed);
+  PackModel& add_pack(const std::string& name, const PackParams& p, std::uint64_t seed);
+  PackModel* pack(const std::string& name) const;  // null if no pack of that name was added
   InverterModel& add_inverter(const InverterParams& p, std::vector<PackModel*> packs);
   LoadModel& add_load(const LoadParams& p);
   GridModel& grid() { return grid_; }
@@ -33,6 +34,7 @@ class SiteSimulator final : public Plant {
  private:
   GridModel grid_;
   std::vector<std::unique_ptr<PackModel>> packs_;
+  std::vector<std::string> pack_names_;
   std::vector<std::unique_ptr<InverterModel>> inverters_;
   std::vector<std::unique_ptr<LoadModel>> loads_;
   Time last_{0};

@@ -50,6 +50,27 @@ InverterLimits read_inverter_limits(const ConfigNode& n) {
   return l;
 }
 
+// deadline, fault_after, safe_state_settle: from `n` over `base`.
+DeviceTiming read_timing(const ConfigNode& n, DeviceTiming base) {
+  if (n.has("deadline")) {
+    base.deadline = n["deadline"].as_duration();
+    base.where = n["deadline"].where();
+    if (*base.deadline < std::chrono::microseconds(10) || *base.deadline > std::chrono::seconds(30))
+      n["deadline"].fail("deadline must be between 10 us and 30 s");
+  }
+  if (n.has("fault_after")) {
+    base.fault_after = n["fault_after"].as_duration();
+    if (base.fault_after < Duration{0} || base.fault_after > std::chrono::hours(1))
+      n["fault_after"].fail("fault_after must be between 0 and 1 h");
+  }
+  if (n.has("safe_state_settle")) {
+    base.safe_state_settle = n["safe_state_settle"].as_duration();
+    if (base.safe_state_settle < Duration{0} || base.safe_state_settle > std::chrono::minutes(10))
+      n["safe_state_settle"].fail("safe_state_settle must be between 0 and 10 min");
+  }
+  return base;
+}
+
 }  // namespace
 
 std::vector<const DeviceConfig*> StationConfig::with_role(const std::string& role) const {
@@ -67,7 +88,8 @@ const DeviceConfig* StationConfig::find(const std::string& name) const {
 
 StationConfig load_station(const std::string& path) {
   ConfigNode root = ConfigNode::load_file(path);
-  root.expect_keys({"station", "description", "cycle", "grid", "core", "devices"});
+  root.expect_keys({"station", "description", "cycle", "grid", "core", "devices", "deadline", "fault_after",
+                    "safe_state_settle"});
   StationConfig st;
   st.file = path;
   st.name = root.require("station").as_string();
@@ -84,6 +106,7 @@ StationConfig load_station(const std::string& path) {
     if (st.nominal_frequency_hz != 50.0 && st.nominal_frequency_hz != 60.0)
       g["nominal_frequency"].fail("nominal frequency must be 50 Hz or 60 Hz");
   }
+  st.timing = read_timing(root, st.timing);
   ConfigNode core = root.require("core");
   core.expect_keys({"name", "params"});
   st.core = core.require("name").as_string();
@@ -93,7 +116,10 @@ StationConfig load_station(const std::string& path) {
   // Inverters that take "the next N packs" are resolved after every pack is known.
   std::vector<std::pair<std::size_t, long>> packs_each;
   for (const ConfigNode& entry : root.require("devices").items()) {
-    entry.expect_keys({"name", "count", "role", "model", "link", "params", "limits", "packs", "packs_each"});
+    entry.expect_keys({"name", "count", "role", "model", "link", "params", "limits", "packs", "packs_each", "deadline",
+                       "fault_after", "safe_state_settle"});
+    const DeviceTiming timing = read_timing(entry, st.timing);
+    const std::shared_ptr<const LinkSpec> link = LinkRegistry::instance().parse(entry["link"]);
     long count = entry.has("count") ? entry["count"].as_integer(1, 4096) : 1;
     std::string pattern = entry.require("name").as_string();
     if (count > 1 && pattern.find("{i}") == std::string::npos)
@@ -109,9 +135,9 @@ StationConfig load_station(const std::string& path) {
       d.model = entry.require("model").as_string();
       d.entry = entry;
       d.params = entry["params"];
-      d.link = entry["link"];
-      d.link_type = "in-process";
-      if (d.link.defined()) d.link_type = d.link.require("type").as_string();
+      d.link = link;
+      d.link_type = link->type;
+      d.timing = timing;
       if (d.role == "pack") d.pack_limits = read_pack_limits(entry.require("limits"));
       if (d.role == "inverter") {
         d.inverter_limits = read_inverter_limits(entry.require("limits"));

@@ -2,10 +2,13 @@
 // A station (bench) as its YAML file describes it: which devices, what each is (role and model),
 // where it is and how it is reached (link: labgrid's "resource" apart from the "driver"), the limits
 // the safety envelope enforces for it, and the control core the station runs.
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/config/config_node.hpp"
+#include "harness/link.hpp"
 #include "harness/time.hpp"
 
 namespace zhil {
@@ -26,12 +29,25 @@ struct InverterLimits {
   double no_load_loss_w = 0;            // highest standby loss it assumes
 };
 
+// How the run treats a device's I/O (station level, overridable per device).
+struct DeviceTiming {
+  // How long the acquire and write phases wait for the device; default 40 % of the cycle, so that
+  // both phases fit in one cycle.
+  std::optional<Duration> deadline;
+  // Reads (or writes) failing, or late, for this long: the device is lost and the run ends as ERROR.
+  Duration fault_after{std::chrono::seconds(2)};
+  // After the safe state is commanded, how long before it is read back (a real inverter ramps).
+  Duration safe_state_settle{std::chrono::milliseconds(500)};
+  std::string where;  // of the entry that set the deadline, for errors found at run setup
+};
+
 struct DeviceConfig {
   std::string name;
   std::string role;   // pack, inverter, grid, load
   std::string model;  // e.g. pack-simulator; later drivers name their product here
   std::string link_type;  // in-process (simulators); modbus-tcp, socketcan, ... in later issues
-  ConfigNode link;
+  std::shared_ptr<const LinkSpec> link;  // parsed by the link type's registered parser
+  DeviceTiming timing;
   ConfigNode params;
   ConfigNode entry;                // the whole device entry, for error locations
   std::vector<std::string> packs;  // inverter: the packs on its DC bus
@@ -46,6 +62,7 @@ struct StationConfig {
   Duration cycle{std::chrono::milliseconds(100)};
   double nominal_frequency_hz = 60.0;
   double nominal_voltage_v = 480.0;
+  DeviceTiming timing;  // defaults for every device
   std::string core = "reference";
   ConfigNode core_params;
   std::vector<DeviceConfig> devices;

@@ -63,10 +63,13 @@ void write_record_json(const TestRecord& r, const std::string& path) {
               {"wall_seconds", r.wall_seconds},
               {"speed_x_real_time", r.speed_x}};
   if (r.real_time)
-    j["run"]["real_time"] = {{"overruns", r.rt_overruns}, {"skipped_cycles", r.rt_skipped},
+    j["run"]["real_time"] = {{"overruns", r.overruns}, {"skipped_cycles", r.rt_skipped},
+                             {"late_device_io", r.late_device_io},
                              {"start_latency_p50_us", r.rt_p50_us}, {"start_latency_p99_us", r.rt_p99_us},
                              {"start_latency_max_us", r.rt_max_us}, {"max_cycle_work_us", r.rt_max_work_us},
-                             {"tuning", r.rt_tuning}};
+                             {"completion_p50_us", r.rt_completion_p50_us},
+                             {"completion_p99_us", r.rt_completion_p99_us},
+                             {"completion_max_us", r.rt_completion_max_us}, {"tuning", r.rt_tuning}};
   j["verdict"] = to_string(r.verdict);
   j["error"] = r.error.empty() ? json(nullptr) : json(r.error);
   j["software"] = {{"name", "zhil"}, {"version", r.software_version}};
@@ -88,7 +91,7 @@ void write_record_json(const TestRecord& r, const std::string& path) {
   j["dut"] = dut;
   j["devices"] = devices;
   j["time"] = {{"start_s", 0.0}, {"end_s", r.end_s}, {"duration_s", r.duration_s}, {"cycle_s", r.cycle_s},
-               {"cycles", r.cycles}};
+               {"cycles", r.cycles}, {"overruns", r.overruns}, {"late_device_io", r.late_device_io}};
   json checks = json::array();
   for (const auto& c : r.checks)
     checks.push_back({{"name", c.name}, {"kind", c.kind}, {"condition", c.condition}, {"verdict", to_string(c.outcome)},
@@ -109,7 +112,7 @@ void write_record_json(const TestRecord& r, const std::string& path) {
   for (const auto& e : r.events) events.push_back({{"t", e.t_s}, {"what", e.what}});
   j["events"] = events;
   j["events_dropped"] = r.events_dropped;
-  j["timeseries"] = {{"file", r.timeseries_file}, {"rows", r.timeseries_rows}};
+  j["timeseries"] = {{"file", r.timeseries_file}, {"rows", r.timeseries_rows}, {"columns", r.timeseries_columns}};
   // Replace rather than throw on invalid UTF-8 in a name: the record must always be written.
   write_atomically(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
@@ -161,6 +164,20 @@ void write_junit_xml(const TestRecord& r, const std::string& path) {
       << xml_escape(r.error) << "\"/></testcase>\n";
   x << "</testsuite>\n";
   write_atomically(path, x.str());
+}
+
+}  // namespace zhil
+
+namespace zhil {
+
+Status RecordWriter::on_finished(TestRecord& record) {
+  try {
+    write_record_json(record, dir_ + "/record.json");
+    write_junit_xml(record, dir_ + "/junit.xml");
+  } catch (const std::exception& e) {
+    return Status::error(std::string("record not written: ") + e.what());
+  }
+  return Status::ok();
 }
 
 }  // namespace zhil

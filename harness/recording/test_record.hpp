@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/run_sink.hpp"
 #include "harness/scenario/check.hpp"
 #include "harness/scenario/measurement.hpp"
 #include "harness/verdict.hpp"
@@ -37,9 +38,10 @@ struct TestRecord {
   double wall_seconds = 0;
   double speed_x = 0;
   bool real_time = false;
-  std::uint64_t rt_overruns = 0, rt_skipped = 0;
-  std::string rt_tuning;  // what tune_for_real_time() managed
+  std::uint64_t rt_skipped = 0;
+  std::string rt_tuning;  // what RealTimeTuning managed
   double rt_p50_us = 0, rt_p99_us = 0, rt_max_us = 0, rt_max_work_us = 0;
+  double rt_completion_p50_us = 0, rt_completion_p99_us = 0, rt_completion_max_us = 0;
 
   // reproducible
   Verdict verdict = Verdict::error;
@@ -51,6 +53,8 @@ struct TestRecord {
   std::uint64_t seed = 0;
   double cycle_s = 0, duration_s = 0, end_s = 0;
   std::uint64_t cycles = 0;
+  std::uint64_t overruns = 0;          // cycles that ended after the next one was due
+  std::uint64_t late_device_io = 0;    // device reads and writes that missed their deadline
   std::uint64_t envelope_interventions = 0;
   std::vector<DeviceRecord> devices;
   std::vector<CheckResult> checks;
@@ -61,10 +65,22 @@ struct TestRecord {
   std::vector<std::pair<std::string, std::string>> inputs;  // every file the run read, with its SHA-256
   std::string timeseries_file;
   std::uint64_t timeseries_rows = 0;
+  std::size_t timeseries_columns = 0;
 };
 
 // Both write atomically (temporary file, then rename), so a reader never sees half a record.
 void write_record_json(const TestRecord& r, const std::string& path);
 void write_junit_xml(const TestRecord& r, const std::string& path);
+
+// record.json and junit.xml in the run's folder, as the last sink of a run.
+class RecordWriter final : public RunSink {
+ public:
+  explicit RecordWriter(std::string dir) : dir_(std::move(dir)) {}
+  Status on_finished(TestRecord& record) override;
+  std::string record_path() const { return dir_ + "/record.json"; }
+
+ private:
+  std::string dir_;
+};
 
 }  // namespace zhil

@@ -3,30 +3,33 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
+
+#include "harness/recording/test_record.hpp"
 
 namespace zhil {
 
 TimeseriesWriter::~TimeseriesWriter() { (void)close(); }
 
-Status TimeseriesWriter::open(const std::string& path, const SignalTable& signals) {
-  file_ = std::fopen(path.c_str(), "wb");
-  if (!file_) return Status::error(path + ": cannot create: " + std::strerror(errno));
-  path_ = path;
+Status TimeseriesWriter::on_started(const RunInfo&, const SignalTable& signals) {
+  ids_ = select_signals(signals, patterns_);
+  file_ = std::fopen(path_.c_str(), "wb");
+  if (!file_) return Status::error(path_ + ": cannot create: " + std::strerror(errno));
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
   std::string header = "t";
-  for (SignalId id = 0; id < signals.size(); ++id) header += "," + signals.info(id).name;
+  for (SignalId id : ids_) header += "," + signals.info(id).name;
   header += "\n";
   std::fwrite(header.data(), 1, header.size(), file_);
-  line_.resize(32 * (signals.size() + 1) + 2);
+  line_.resize(32 * (ids_.size() + 1) + 2);
   return Status::ok();
 }
 
-void TimeseriesWriter::write_row(Time t, const SignalTable& signals) {
+Status TimeseriesWriter::on_row(Time t, const SignalTable& signals) {
+  if (!file_) return Status::ok();
   char* p = line_.data();
   char* end = line_.data() + line_.size();
   p = std::to_chars(p, end, to_seconds(t)).ptr;
-  const std::size_t n = signals.size();
-  for (SignalId id = 0; id < n; ++id) {
+  for (SignalId id : ids_) {
     *p++ = ',';
     const double v = signals.value(id);
     p = std::to_chars(p, end, v == 0.0 ? 0.0 : v).ptr;  // no "-0"
@@ -34,6 +37,7 @@ void TimeseriesWriter::write_row(Time t, const SignalTable& signals) {
   *p++ = '\n';
   std::fwrite(line_.data(), 1, static_cast<std::size_t>(p - line_.data()), file_);
   ++rows_;
+  return Status::ok();
 }
 
 Status TimeseriesWriter::flush() {
@@ -46,6 +50,14 @@ Status TimeseriesWriter::close() {
   Status s = flush();
   std::fclose(file_);
   file_ = nullptr;
+  return s;
+}
+
+Status TimeseriesWriter::on_finished(TestRecord& record) {
+  Status s = close();
+  record.timeseries_file = std::filesystem::path(path_).filename().string();
+  record.timeseries_rows = rows_;
+  record.timeseries_columns = ids_.size();
   return s;
 }
 

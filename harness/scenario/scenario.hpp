@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/config/config_node.hpp"
+#include "harness/recording/signal_selection.hpp"
 #include "harness/scenario/profile.hpp"
 #include "harness/time.hpp"
 
@@ -89,6 +90,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   std::optional<Duration> cycle;
   std::optional<Duration> record_interval;  // default: every cycle
+  std::vector<RecordPattern> record;        // which signals the time series keeps; empty: all
   double start_time_of_day_s = 0;
   ConfigNode core_params;  // overrides of the station's core params
   std::vector<TimelineEvent> timeline;

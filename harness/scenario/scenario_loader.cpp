@@ -198,7 +198,7 @@ const char* to_string(Aggregate a) {
 Scenario load_scenario(const std::string& path) {
   ConfigNode root = ConfigNode::load_file(path);
   root.expect_keys({"scenario", "description", "station", "duration", "seed", "cycle", "record_interval",
-                    "start_time_of_day", "core_params", "timeline", "checks", "measurements", "derived"});
+                    "start_time_of_day", "core_params", "timeline", "checks", "measurements", "derived", "record"});
   Scenario sc;
   sc.file = path;
   sc.directory = std::filesystem::path(path).parent_path().string();
@@ -225,6 +225,16 @@ Scenario load_scenario(const std::string& path) {
     if (*sc.record_interval <= Duration{0}) root["record_interval"].fail("must be > 0");
   }
   if (root.has("start_time_of_day")) sc.start_time_of_day_s = root["start_time_of_day"].as_time_of_day();
+  if (ConfigNode rec = root["record"]; rec.defined()) {
+    // Glob patterns over signal names; each must match something, checked when the run binds them.
+    for (const ConfigNode& p : rec.items()) {
+      const std::string glob = p.as_string();
+      if (glob.empty() || glob.find_first_of(" ,\t") != std::string::npos)
+        p.fail("a record pattern is a signal name or glob, e.g. pack*.soc or grid.*");
+      sc.record.push_back({glob, p.where()});
+    }
+    if (sc.record.empty()) rec.fail("record needs at least one pattern (leave it out to record every signal)");
+  }
   sc.core_params = root["core_params"];
   if (sc.core_params.defined()) sc.core_params.expect_map();
 

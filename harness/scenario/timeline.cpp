@@ -66,22 +66,28 @@ Timeline::Timeline(const Scenario& sc, const StationConfig& st, const SignalTabl
   }
 }
 
-void Timeline::apply(Time now, SignalTable& signals) {
-  while (next_ < events_.size() && events_[next_].at <= now) {
-    Event& e = events_[next_];
-    for (const Step& s : e.steps) {
-      std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
-      signals.set(s.signal, s.value, now);
-    }
-    for (const Source& s : e.sources) {
-      std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
-      ProfileContext ctx{mix(seed_ ^ mix(next_)), signals.value(s.signal),
-                         std::fmod(tod0_ + to_seconds(e.at), 86400.0)};
-      active_.push_back({s.signal, e.at, s.factory(ctx)});
-    }
-    ++next_;
+void Timeline::apply_event(std::size_t k, Time now, SignalTable& signals, std::vector<SignalId>& changed) {
+  Event& e = events_[k];
+  for (const Step& s : e.steps) {
+    std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
+    signals.set(s.signal, s.value, now);
+    changed.push_back(s.signal);
   }
-  for (Active& a : active_) signals.set(a.signal, a.profile->at(now - a.since), now);
+  for (const Source& s : e.sources) {
+    std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
+    ProfileContext ctx{mix(seed_ ^ mix(k)), signals.value(s.signal), std::fmod(tod0_ + to_seconds(e.at), 86400.0)};
+    active_.push_back({s.signal, now, s.factory(ctx)});
+    signals.set(s.signal, active_.back().profile->at(Duration{0}), now);
+    changed.push_back(s.signal);
+  }
+  ++fired_;
+}
+
+void Timeline::update_profiles(Time now, SignalTable& signals, std::vector<SignalId>& changed) {
+  for (Active& a : active_) {
+    signals.set(a.signal, a.profile->at(now - a.since), now);
+    changed.push_back(a.signal);
+  }
 }
 
 }  // namespace zhil

@@ -1,6 +1,7 @@
 #pragma once
-// Plays a scenario's timeline into the signal table: at each cycle, the events now due set their
-// stimulus signals or install profiles, and every installed profile writes its signal.
+// Plays a scenario's timeline into the signal table. Each event acts at its own time (the run sets a
+// timer for it: the plant advances to the event, the stimulus applies, the plant goes on), setting
+// stimulus signals or installing profiles; installed profiles write their signals once a cycle.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -18,8 +19,14 @@ class Timeline {
   // std::runtime_error naming the event's file:line when a device or signal does not exist, or is
   // not a stimulus (a real device that cannot have a fault injected, say).
   Timeline(const Scenario& scenario, const StationConfig& station, const SignalTable& signals);
-  void apply(Time now, SignalTable& signals);
-  std::size_t events_fired() const { return next_; }
+  std::size_t size() const { return events_.size(); }
+  Time event_time(std::size_t k) const { return events_[k].at; }
+  // Event k, at `now`: its steps are set and its profiles installed (their first value set). The
+  // signals it set are appended to `changed`.
+  void apply_event(std::size_t k, Time now, SignalTable& signals, std::vector<SignalId>& changed);
+  // Every installed profile writes its signal for `now`; appended to `changed`.
+  void update_profiles(Time now, SignalTable& signals, std::vector<SignalId>& changed);
+  std::size_t events_fired() const { return fired_; }
 
  private:
   struct Step {
@@ -42,7 +49,7 @@ class Timeline {
   };
   std::vector<Event> events_;
   std::vector<Active> active_;
-  std::size_t next_ = 0;
+  std::size_t fired_ = 0;
   std::uint64_t seed_;
   double tod0_;
 };

@@ -7,7 +7,11 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/config/station_config.hpp"
+#include "harness/control_core.hpp"
+#include "harness/device_registry.hpp"
+#include "harness/link.hpp"
 #include "harness/scenario/scenario.hpp"
+#include "lab/plugins.hpp"
 #include "lab/project_paths.hpp"
 #include "lab/scenario_runner.hpp"
 #include "lab/suite_runner.hpp"
@@ -82,6 +86,15 @@ int cmd_list(const std::string& root_opt) {
       std::printf("  %-44s INVALID: %s\n", fs::relative(f, root).c_str(), e.what());
     }
   }
+  std::cout << "device models:\n";
+  for (const auto& m : DeviceRegistry::instance().models()) {
+    const DeviceModel* d = DeviceRegistry::instance().find(m);
+    std::printf("  %-24s %-9s %s\n", m.c_str(), d->role.c_str(), d->description.c_str());
+  }
+  std::cout << "link types:\n";
+  for (const auto& t : LinkRegistry::instance().types()) std::printf("  %s\n", t.c_str());
+  std::cout << "control cores:\n";
+  for (const auto& c : CoreRegistry::instance().names()) std::printf("  %s\n", c.c_str());
   return 0;
 }
 
@@ -134,7 +147,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   validate->add_option("files", files, "YAML files")->required();
 
+  std::vector<std::string> plugins;
+  for (auto* sub : {run, suite, list, validate})
+    sub->add_option("--plugin", plugins, "load a driver plugin (shared library) first; repeatable")
+        ->check(CLI::ExistingFile);
+
   CLI11_PARSE(app, argc, argv);
+  for (const auto& p : plugins)
+    if (auto s = lab::load_plugin(p); !s) {
+      std::cerr << "zhil: " << s.message() << "\n";
+      return 2;
+    }
   if (run->parsed()) return cmd_run(scenario, station, realtime, seed, out);
   if (suite->parsed()) {
     lab::SuiteRequest r;

@@ -19,7 +19,7 @@ struct Site {
     PackParams pp = load_pack_params(entry("fixtures/packs/zh-160kwh-16s.yaml"));
     std::vector<PackModel*> raw;
     for (int i = 0; i < packs; ++i) {
-      raw.push_back(&site.add_pack(pp, i));
+      raw.push_back(&site.add_pack("pack" + std::to_string(i), pp, i));
       raw.back()->set_allowed_currents(1e9, 1e9);
       raw.back()->set_contactor_command(true);
       raw.back()->step(0, 0);

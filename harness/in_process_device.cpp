@@ -1,0 +1,39 @@
+#include "harness/in_process_device.hpp"
+
+namespace zhil {
+
+void InProcessDevice::on_activate(Time) { answer(); }
+void InProcessDevice::on_read(Time) { answer(); }
+void InProcessDevice::on_write(Time, const SignalTable&) { answer(); }
+void InProcessDevice::on_safe_state() { answer(); }
+void InProcessDevice::on_verify_safe_state() { answer(); }
+
+void InProcessDevice::answer() {
+  if (latency_ <= Duration{0}) {
+    run_op();
+    return;
+  }
+  reply_ = clock()->call_after(latency_, [this] {
+    reply_ = kNoTimer;
+    run_op();
+  });
+}
+
+void InProcessDevice::run_op() {
+  const Time now = clock()->now();
+  switch (in_flight()) {
+    case DeviceOp::activate: complete(activate_now(now)); break;
+    case DeviceOp::read: complete(read_now(now)); break;
+    case DeviceOp::write: complete(write_now(now, *signals())); break;
+    case DeviceOp::safe_state: complete(safe_state_now()); break;
+    case DeviceOp::verify: complete_verify(verify_now()); break;
+    case DeviceOp::none: break;
+  }
+}
+
+void InProcessDevice::on_deactivate() {
+  if (reply_ != kNoTimer && clock()) clock()->cancel(reply_);
+  reply_ = kNoTimer;
+}
+
+}  // namespace zhil

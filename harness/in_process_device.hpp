@@ -1,0 +1,41 @@
+#pragma once
+// A device reached in-process (link type in-process): each operation is a plain function call on
+// the loop thread, answered at once or, when the link sets a latency, that long after the request
+// by a timer on the run's clock, in simulated and in real time alike. The latency is what lets the
+// asynchronous cycle be exercised and measured with no protocol at all (64 devices that each take
+// 10 ms, say). Values are taken when the answer is given: a read samples the device at the reply's
+// time, a write takes effect at it.
+#include "harness/device.hpp"
+
+namespace zhil {
+
+class InProcessDevice : public Device {
+ public:
+  InProcessDevice(std::string name, std::string role, Duration latency)
+      : Device(std::move(name), std::move(role)), latency_(latency) {}
+  Duration latency() const { return latency_; }
+
+ protected:
+  // The synchronous hooks devices implement.
+  virtual Status activate_now(Time) { return Status::ok(); }
+  virtual Status read_now(Time) { return Status::ok(); }  // then on_publish() copies the values
+  virtual Status write_now(Time now, const SignalTable& signals) = 0;
+  virtual Status safe_state_now() = 0;
+  virtual SafeStateReport verify_now() = 0;
+
+  void on_activate(Time now) final;
+  void on_read(Time now) final;
+  void on_write(Time now, const SignalTable& signals) final;
+  void on_safe_state() final;
+  void on_verify_safe_state() final;
+  void on_deactivate() override;
+
+ private:
+  void answer();  // runs the operation in flight, now or after the latency
+  void run_op();
+
+  Duration latency_;
+  TimerId reply_ = kNoTimer;
+};
+
+}  // namespace zhil
