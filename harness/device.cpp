@@ -2,6 +2,10 @@
 
 namespace zhil {
 
+namespace {
+const Quality kGood = Quality::good;
+}
+
 const char* to_string(DeviceState s) {
   switch (s) {
     case DeviceState::unconfigured: return "unconfigured";
@@ -36,6 +40,10 @@ Status Device::configure(DeviceContext& context) {
   signals_ = &context.signals;
   clock_ = &context.clock;
   if (auto s = on_configure(context); !s) return fail("configure", s);
+  bool contiguous = !published_.empty();
+  for (std::size_t k = 1; k < published_.size(); ++k)
+    if (published_[k] != published_[0] + k) contiguous = false;
+  if (contiguous) published_run_ = context.signals.add_run(published_.front(), published_.size());
   state_ = DeviceState::inactive;
   return Status::ok();
 }
@@ -79,10 +87,24 @@ bool Device::start_verify_safe_state() {
   return true;
 }
 
+void Device::publish(Time stamp, SignalTable& signals) {
+  on_publish(stamp, signals);
+  if (published_run_ != 0xffffffffu) {
+    signals.stamp_run(published_run_, stamp, published_good_ ? nullptr : &kGood);
+    published_good_ = true;
+  } else {
+    for (SignalId id : published_) signals.set(id, signals.value(id), stamp);
+  }
+}
+
 void Device::complete(const Status& status) {
   const DeviceOp op = in_flight_;
   if (op == DeviceOp::none) return;  // a device bug: nothing to complete
   in_flight_ = DeviceOp::none;
+  if (status && op != DeviceOp::activate) {  // the cycle's fast path
+    if (observer_) observer_->device_done(*this, op, status);
+    return;
+  }
   Status reported = status;
   if (op == DeviceOp::activate) {
     if (status) {
@@ -111,8 +133,14 @@ void Device::deactivate() {
   if (state_ == DeviceState::active) state_ = DeviceState::inactive;
 }
 
+void Device::mark_stale(SignalTable& signals) {
+  for (SignalId id : published_) signals.set_quality(id, Quality::stale);
+  published_good_ = false;
+}
+
 void Device::mark_lost(const std::string& why, SignalTable& signals) {
   for (SignalId id : published_) signals.set_quality(id, Quality::fault);
+  published_good_ = false;
   state_ = DeviceState::error;
   last_error_ = why;
 }

@@ -97,13 +97,16 @@ class Device {
   DeviceOp in_flight() const { return in_flight_; }
   bool busy() const { return in_flight_ != DeviceOp::none; }
 
-  // Copies the completed read into the table, stamped `stamp`.
-  void publish(Time stamp, SignalTable& signals) { on_publish(stamp, signals); }
+  // Copies the completed read into the table; every measurement of the device is stamped `stamp`
+  // and marked good.
+  void publish(Time stamp, SignalTable& signals);
   // Stimuli (grid, load, faults) changed: a simulator takes them at once. Not I/O.
   void apply_stimuli(Time now, const SignalTable& signals) { on_stimuli(now, signals); }
   const SafeStateReport& safe_state_report() const { return report_; }
   // active -> inactive; closes what activation opened (no waiting). Also cancels the device's timers.
   void deactivate();
+  // A read failed or came late: its measurements turn stale (until the next good read).
+  void mark_stale(SignalTable& signals);
   // The device is lost (its failures outlasted fault_after): its measurements turn fault.
   void mark_lost(const std::string& why, SignalTable& signals);
 
@@ -120,6 +123,7 @@ class Device {
   virtual void on_write(Time now, const SignalTable& signals) = 0;
   virtual void on_safe_state() = 0;
   virtual void on_verify_safe_state() = 0;
+  // Sets the measurements' values (SignalTable::set_value is enough: publish() stamps them).
   virtual void on_publish(Time stamp, SignalTable& signals) = 0;
   virtual void on_deactivate() {}
   virtual void on_stimuli(Time, const SignalTable&) {}
@@ -158,6 +162,8 @@ class Device {
   DeviceState state_ = DeviceState::unconfigured;
   std::string last_error_;
   std::vector<SignalId> published_;
+  std::uint32_t published_run_ = 0xffffffffu;  // published_ as one run of the table, stamped at once
+  bool published_good_ = false;        // every measurement's quality is good already
   std::vector<SignalId> commands_;  // applied command ids
   DeviceOp in_flight_ = DeviceOp::none;
   DeviceObserver* observer_ = nullptr;

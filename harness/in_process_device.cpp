@@ -2,25 +2,24 @@
 
 namespace zhil {
 
-void InProcessDevice::on_activate(Time) { answer(); }
-void InProcessDevice::on_read(Time) { answer(); }
-void InProcessDevice::on_write(Time, const SignalTable&) { answer(); }
-void InProcessDevice::on_safe_state() { answer(); }
-void InProcessDevice::on_verify_safe_state() { answer(); }
+void InProcessDevice::on_activate(Time now) { answer(now); }
+void InProcessDevice::on_read(Time now) { answer(now); }
+void InProcessDevice::on_write(Time now, const SignalTable&) { answer(now); }
+void InProcessDevice::on_safe_state() { answer(clock()->now()); }
+void InProcessDevice::on_verify_safe_state() { answer(clock()->now()); }
 
-void InProcessDevice::answer() {
+void InProcessDevice::answer(Time now) {
   if (latency_ <= Duration{0}) {
-    run_op();
+    run_op(now);
     return;
   }
   reply_ = clock()->call_after(latency_, [this] {
     reply_ = kNoTimer;
-    run_op();
+    run_op(clock()->now());
   });
 }
 
-void InProcessDevice::run_op() {
-  const Time now = clock()->now();
+void InProcessDevice::run_op(Time now) {
   switch (in_flight()) {
     case DeviceOp::activate: complete(activate_now(now)); break;
     case DeviceOp::read: complete(read_now(now)); break;

@@ -31,8 +31,8 @@ class InProcessDevice : public Device {
   void on_deactivate() override;
 
  private:
-  void answer();  // runs the operation in flight, now or after the latency
-  void run_op();
+  void answer(Time now);  // runs the operation in flight, now or after the latency
+  void run_op(Time now);
 
   Duration latency_;
   TimerId reply_ = kNoTimer;

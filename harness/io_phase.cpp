@@ -57,25 +57,24 @@ void IoPhase::start(DeviceOp op, Time now, const std::vector<std::size_t>& subse
   starting_ = true;
   pending_ = 0;
   std::fill(outcome_.begin(), outcome_.end(), IoOutcome::idle);
-  for (auto& e : error_) e.clear();
-  auto each = [&](auto&& f) {
-    if (subset.empty())
-      for (std::size_t i = 0; i < devices_.size(); ++i) f(i);
-    else
-      for (std::size_t i : subset) f(i);
-  };
-  each([&](std::size_t i) {
+  const std::size_t n = subset.empty() ? devices_.size() : subset.size();
+  // Everyone is counted pending before anyone starts: a device that answers at once must not end
+  // the phase while the rest are still to be started.
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = subset.empty() ? k : subset[k];
+    error_[i].clear();
     if (devices_[i]->busy()) {
       outcome_[i] = wait_if_busy ? IoOutcome::queued : IoOutcome::busy;
       if (wait_if_busy) ++pending_;
-      return;
+    } else {
+      outcome_[i] = IoOutcome::pending;
+      ++pending_;
     }
-    outcome_[i] = IoOutcome::pending;
-    ++pending_;
-  });
-  each([&](std::size_t i) {
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = subset.empty() ? k : subset[k];
     if (outcome_[i] == IoOutcome::pending) begin(i);  // may complete at once
-  });
+  }
   starting_ = false;
   if (pending_ > 0) arm_deadline();
   finish_if_done();
@@ -93,7 +92,7 @@ bool IoPhase::device_done(std::size_t i, DeviceOp op, const Status& status) {
   if (op != op_ || outcome_[i] != IoOutcome::pending) return false;
   if (status) {
     outcome_[i] = IoOutcome::ok;
-    if (op == DeviceOp::read) devices_[i]->publish(clock_.now(), signals_);
+    if (op == DeviceOp::read) devices_[i]->publish(starting_ ? started_ : clock_.now(), signals_);
   } else {
     outcome_[i] = IoOutcome::failed;
     error_[i] = status.message();

@@ -379,8 +379,7 @@ void Run::Impl::note_io(std::size_t i, IoOutcome outcome, const std::string& err
     since = due_;
     event(due_, why);
   }
-  if (read)
-    for (SignalId id : d.measurements()) signals_.set_quality(id, Quality::stale);
+  if (read) d.mark_stale(signals_);
   const Duration fault_after = fault_after_[i];
   if (due_ - since >= fault_after) {
     const std::string lost = why + " (failing for " + seconds_text(due_ - since) + " s; fault_after " +

@@ -1,5 +1,7 @@
 #include "harness/signal_table.hpp"
 
+#include <algorithm>
+
 namespace zhil {
 
 const char* to_string(Quality q) {
@@ -40,6 +42,7 @@ Status SignalTable::add(const std::string& name, const std::string& unit, Signal
   if (frozen_) return Status::error("signal '" + name + "' added after the table was frozen");
   if (name.empty()) return Status::error("empty signal name from " + owner);
   const auto new_id = static_cast<SignalId>(values_.size());
+  if (!run_of_.empty()) run_of_.push_back(kNoRun);
   values_.push_back(initial);
   stamps_.push_back(Time{0});
   quality_.push_back(Quality::stale);  // nothing has been read yet
@@ -47,6 +50,20 @@ Status SignalTable::add(const std::string& name, const std::string& unit, Signal
   index_.emplace(name, new_id);
   *id = new_id;
   return Status::ok();
+}
+
+std::uint32_t SignalTable::add_run(SignalId first, std::size_t count) {
+  if (run_of_.size() < values_.size()) run_of_.resize(values_.size(), kNoRun);
+  const auto r = static_cast<std::uint32_t>(runs_.size());
+  runs_.push_back({first, count});
+  run_stamps_.push_back(Time{0});
+  for (std::size_t k = 0; k < count; ++k) run_of_[first + k] = r;
+  return r;
+}
+
+void SignalTable::stamp_run(std::uint32_t run, Time t, const Quality* q) {
+  run_stamps_[run] = t;
+  if (q) std::fill_n(quality_.begin() + runs_[run].first, runs_[run].count, *q);
 }
 
 void SignalTable::link_applied(SignalId requested, SignalId applied) {

@@ -6,6 +6,7 @@
 // Signals are registered while a station is configured and the table is then frozen: ids are dense
 // indices and values live in one contiguous array, so the per-cycle path does no lookups and no
 // allocation, and pointers to values stay valid (the check expressions bind to them).
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -57,7 +58,11 @@ class SignalTable {
 
   double value(SignalId id) const { return values_[id]; }
   Quality quality(SignalId id) const { return quality_[id]; }
-  Time stamp(SignalId id) const { return stamps_[id]; }
+  // The later of the signal's own stamp and the stamp of the run it belongs to (stamp_run).
+  Time stamp(SignalId id) const {
+    const std::uint32_t r = run_of_.empty() ? kNoRun : run_of_[id];
+    return r == kNoRun ? stamps_[id] : std::max(stamps_[id], run_stamps_[r]);
+  }
   const double* value_ptr(SignalId id) const { return &values_[id]; }
 
   void set(SignalId id, double v, Time t, Quality q = Quality::good) {
@@ -66,6 +71,16 @@ class SignalTable {
     quality_[id] = q;
   }
   void set_quality(SignalId id, Quality q) { quality_[id] = q; }
+  // The value alone; a device's publish stamps all of its measurements at once (stamp_range).
+  void set_value(SignalId id, double v) { values_[id] = v; }
+  // A run of consecutive signals that are stamped together (a device's measurements, published at
+  // once): stamp_run() stamps all of them with one store. Call while the table is being built.
+  std::uint32_t add_run(SignalId first, std::size_t count);
+  // Stamps the run; sets its signals' quality too unless `q` is null.
+  void stamp_run(std::uint32_t run, Time t, const Quality* q);
+  // Where a run of a device's own measurements starts, for a device that publishes many values
+  // laid out in the order it registered them (a pack's per-module readings).
+  double* values_from(SignalId first) { return &values_[first]; }
 
   // A command's request and its applied twin (registered together by Device::add_command).
   void link_applied(SignalId requested, SignalId applied);
@@ -78,6 +93,14 @@ class SignalTable {
   std::vector<Quality> quality_;
   std::vector<SignalInfo> info_;
   std::vector<SignalId> applied_;  // by request id; kNoSignal for every other signal
+  static constexpr std::uint32_t kNoRun = 0xffffffffu;
+  std::vector<std::uint32_t> run_of_;  // by signal id; kNoRun for signals in no run
+  struct Run {
+    SignalId first;
+    std::size_t count;
+  };
+  std::vector<Run> runs_;
+  std::vector<Time> run_stamps_;
   std::unordered_map<std::string, SignalId> index_;
 };
 

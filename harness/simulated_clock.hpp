@@ -5,9 +5,9 @@
 
 namespace zhil {
 
-// Simulated time: nothing happens between events. run_one() first runs I/O completions that are
-// ready (never waiting), then, if I/O is held in flight, waits for it with time standing still,
-// and otherwise jumps to the earliest timer. now() changes only when a timer fires, so the same
+// Simulated time: nothing happens between events. run_one() runs I/O completions that are ready
+// (never waiting; looked for every few timers), then, if I/O is held in flight, waits for it with
+// time standing still, and otherwise jumps to the earliest timer. now() changes only when a timer fires, so the same
 // inputs give the same sequence of events on every run.
 class SimulatedClock final : public Clock {
  public:
@@ -20,6 +20,7 @@ class SimulatedClock final : public Clock {
  private:
   bool wait_for_held_io();
   Time now_{0};
+  unsigned since_poll_ = 0;
 };
 
 }  // namespace zhil

@@ -44,22 +44,19 @@ PackModel::PackModel(const PackParams& p, std::uint64_t seed) : p_(p), ambient_c
     mod.r_ohm = p_.r_cell_ohm * p_.cells_per_module * std::max(0.5, 1.0 + p_.resistance_spread * normal(rng));
     mod.zn = p_.initial_zn_loading;
     mod.t_c = p_.initial_temperature_c;
+    mod.sd_t_c = mod.t_c;
+    mod.sd_factor = std::exp2((mod.t_c - 25.0) / p_.self_discharge_doubling_c);
     modules_.push_back(mod);
     modules_.back().charge_ah = p_.initial_soc * usable_capacity_ah(modules_.size() - 1);
   }
   since_strip_s_ = p_.initial_time_since_strip_s;
   for (auto& mod : modules_) mod.v = p_.cells_per_module * ocv_cell(mod.charge_ah / mod.capacity_ah);
+  summarise();
   update_bms(0);
   v_ = 0;
   for (const auto& mod : modules_) v_ += mod.v;
 }
 
-double PackModel::ocv_cell(double soc) const {
-  const double x = std::clamp(soc, 0.0, 1.0) * 100.0;
-  const auto k = std::min(static_cast<int>(x), 99);
-  const double f = x - k;
-  return ocv_table_[k] + (ocv_table_[k + 1] - ocv_table_[k]) * f;
-}
 
 double PackModel::ocv_integral(double soc) const {
   const double x = std::clamp(soc, 0.0, 1.0) * 100.0;
@@ -74,25 +71,30 @@ double PackModel::usable_capacity_ah(std::size_t k) const {
   return m.capacity_ah * std::max(0.5, 1.0 - p_.capacity_fade_per_cycle * m.zn);
 }
 
-double PackModel::module_soc(std::size_t k) const {
-  return std::clamp(modules_[k].charge_ah / usable_capacity_ah(k), 0.0, 1.0);
+
+inline void PackModel::summarise_module(std::size_t k, Summary& r) {
+  Module& m = modules_[k];
+  const double s = std::clamp(m.charge_ah / usable_capacity_ah(k), 0.0, 1.0);
+  m.soc = s;
+  m.ocv = p_.cells_per_module * ocv_cell(s);
+  r.ocv += m.ocv;
+  r.r += m.r_ohm;
+  r.charge_min_ah = std::min(r.charge_min_ah, m.charge_ah);
+  r.soc += s;
+  r.soc_min = std::min(r.soc_min, s);
+  r.soc_max = std::max(r.soc_max, s);
+  r.t_max = std::max(r.t_max, m.t_c);
+  r.t_min = std::min(r.t_min, m.t_c);
+  r.v_max = std::max(r.v_max, m.v);
+  r.v_min = std::min(r.v_min, m.v);
+  r.zn_max = std::max(r.zn_max, m.zn);
 }
 
 void PackModel::summarise() {
-  // One pass over the modules after they change; the BMS, the device and the site read the result.
-  Summary r{0, 2, -1, -1e9, 1e9, -1e9, 1e9, 0};
-  for (std::size_t k = 0; k < modules_.size(); ++k) {
-    const Module& m = modules_[k];
-    const double s = module_soc(k);
-    r.soc += s;
-    r.soc_min = std::min(r.soc_min, s);
-    r.soc_max = std::max(r.soc_max, s);
-    r.t_max = std::max(r.t_max, m.t_c);
-    r.t_min = std::min(r.t_min, m.t_c);
-    r.v_max = std::max(r.v_max, m.v);
-    r.v_min = std::min(r.v_min, m.v);
-    r.zn_max = std::max(r.zn_max, m.zn);
-  }
+  // One pass over the modules after they change; the BMS, the device, the site and the next step
+  // read the result. step() does the same pass inside its own loop.
+  Summary r = empty_summary();
+  for (std::size_t k = 0; k < modules_.size(); ++k) summarise_module(k, r);
   r.soc /= static_cast<double>(modules_.size());
   summary_ = r;
 }
@@ -106,9 +108,7 @@ double PackModel::chemical_energy_wh() const {
 
 double PackModel::energy_available_wh() const {
   // In series, the emptiest module ends the discharge.
-  double min_ah = 1e18;
-  for (const auto& m : modules_) min_ah = std::min(min_ah, m.charge_ah);
-  return contactor_ ? std::max(0.0, min_ah) * v_ : 0.0;
+  return contactor_ ? std::max(0.0, summary_.charge_min_ah) * v_ : 0.0;
 }
 
 PackState PackModel::state() const {
@@ -117,11 +117,7 @@ PackState PackModel::state() const {
 }
 
 double PackModel::current_for_power(double power_w) const {
-  double voc = 0, r = 0;
-  for (std::size_t k = 0; k < modules_.size(); ++k) {
-    voc += p_.cells_per_module * ocv_cell(module_soc(k));
-    r += modules_[k].r_ohm;
-  }
+  const double voc = summary_.ocv, r = summary_.r;
   if (r <= 0) return voc > 0 ? power_w / voc : 0;
   const double disc = voc * voc + 4 * r * power_w;
   if (disc <= 0) return -voc / (2 * r);  // the most the pack can give
@@ -154,18 +150,24 @@ void PackModel::step(double dt, double current) {
   if (state_ == PackState::maintenance_discharge && current > 0) current = 0;
   i_ = current;
   const double h = dt / 3600.0;
-  const int cells = p_.cells_per_module;
   double v_total = 0;
+  // Summed here and added to the books once: accumulating in energy_ itself chains every module's
+  // step through memory.
+  PackEnergy e{};
+  Summary r = empty_summary();
+  const double heat_per_j = dt / p_.thermal_capacity_j_per_k;
+  const double cooling_w_per_k = 1.0 / (p_.thermal_resistance_k_per_w * cooling_factor_);
+  const double sd_per_ah = p_.self_discharge_per_day * dt / 86400.0;
   for (std::size_t k = 0; k < modules_.size(); ++k) {
     Module& m = modules_[k];
     const double cap = usable_capacity_ah(k);
-    const double ocv = cells * ocv_cell(m.charge_ah / cap);
+    const double ocv = m.ocv;  // at the SOC summarise() last saw, which is the module's now
     m.v = ocv + current * m.r_ohm;
     const double d_ah = current * h;
     double stored = d_ah;
     if (current > 0) {
       stored = d_ah * p_.coulombic_efficiency;
-      energy_.coulombic_loss_wh += (d_ah - stored) * ocv;
+      e.coulombic_loss_wh += (d_ah - stored) * ocv;
       m.zn += stored / m.capacity_ah;
     }
     double drain_ah = 0;
@@ -179,33 +181,46 @@ void PackModel::step(double dt, double current) {
       drain_ah += p_.maintenance_discharge_w / static_cast<double>(modules_.size()) / std::max(ocv, 1.0) * h;
     if (state_ == PackState::anode_strip && strip_timer_s_ > 0)
       drain_ah += m.charge_ah * std::min(1.0, dt / strip_timer_s_);
-    const double sd_ah = m.charge_ah > 0 ? p_.self_discharge_per_day * m.capacity_ah * dt / 86400.0 *
-                                               std::exp2((m.t_c - 25.0) / p_.self_discharge_doubling_c)
-                                         : 0.0;
+    // The temperature factor moves slowly: recomputed when the module has warmed or cooled by a
+    // millikelvin (an error below 1e-4 of a rate of a few % a day), not at every step.
+    if (std::fabs(m.t_c - m.sd_t_c) > 1e-3) {
+      m.sd_t_c = m.t_c;
+      m.sd_factor = std::exp2((m.t_c - 25.0) / p_.self_discharge_doubling_c);
+    }
+    const double sd_ah = m.charge_ah > 0 ? sd_per_ah * m.capacity_ah * m.sd_factor : 0.0;
     double q = m.charge_ah + stored - drain_ah - sd_ah;
-    energy_.drained_wh += std::min(drain_ah, std::max(0.0, m.charge_ah + stored)) * ocv;
-    energy_.self_discharge_wh += std::min(sd_ah, std::max(0.0, m.charge_ah + stored - drain_ah)) * ocv;
+    e.drained_wh += std::min(drain_ah, std::max(0.0, m.charge_ah + stored)) * ocv;
+    e.self_discharge_wh += std::min(sd_ah, std::max(0.0, m.charge_ah + stored - drain_ah)) * ocv;
     if (q > cap) {
-      energy_.overcharge_wh += (q - cap) * ocv;
+      e.overcharge_wh += (q - cap) * ocv;
       q = cap;
     }
-    if (q < 0) energy_.overdischarge_wh += -q * ocv;  // only when a current is forced past empty
+    if (q < 0) e.overdischarge_wh += -q * ocv;  // only when a current is forced past empty
     m.charge_ah = std::max(0.0, q);
     const double heat_w = current * current * m.r_ohm + short_heat_w;
-    energy_.resistive_wh += current * current * m.r_ohm * h;
-    const double loss_w = (m.t_c - ambient_c_) / (p_.thermal_resistance_k_per_w * cooling_factor_);
-    m.t_c += dt / p_.thermal_capacity_j_per_k * (heat_w - loss_w);
+    e.resistive_wh += current * current * m.r_ohm * h;
+    const double loss_w = (m.t_c - ambient_c_) * cooling_w_per_k;
+    m.t_c += heat_per_j * (heat_w - loss_w);
     v_total += m.v;
+    summarise_module(k, r);
   }
+  r.soc /= static_cast<double>(modules_.size());
+  summary_ = r;
   v_ = v_total;
+  energy_.coulombic_loss_wh += e.coulombic_loss_wh;
+  energy_.drained_wh += e.drained_wh;
+  energy_.self_discharge_wh += e.self_discharge_wh;
+  energy_.overcharge_wh += e.overcharge_wh;
+  energy_.overdischarge_wh += e.overdischarge_wh;
+  energy_.resistive_wh += e.resistive_wh;
   if (current > 0) energy_.terminal_in_wh += v_ * current * h;
   else energy_.terminal_out_wh += -v_ * current * h;
   since_strip_s_ += dt;
-  update_bms(dt);
+  update_bms(dt, /*summarised=*/true);
 }
 
-void PackModel::update_bms(double dt) {
-  summarise();
+void PackModel::update_bms(double dt, bool summarised) {
+  if (!summarised) summarise();
   const int cells = p_.cells_per_module;
   const double vmax = v_module_max() / cells, vmin = v_module_min() / cells;
   auto timer = [&](double& t, bool cond, double limit, std::uint32_t alarm) {

@@ -78,6 +78,11 @@ struct Module {
   double t_c;
   double zn;           // equivalent cycles since last strip
   double v;            // terminal voltage, last step
+  // Derived from the above by summarise() whenever they change, so that a cycle computes each once.
+  double soc;          // charge over usable capacity, 0..1
+  double ocv;          // module open-circuit voltage at soc
+  double sd_factor;    // self-discharge temperature factor, at sd_t_c
+  double sd_t_c;       // temperature the factor was computed at
 };
 
 // Energy bookkeeping, for tests that the physics closes.
@@ -142,9 +147,14 @@ class PackModel {
   PackState state() const;
   std::uint32_t alarms() const { return alarms_; }
   const std::vector<Module>& modules() const { return modules_; }
-  double module_soc(std::size_t k) const;
+  double module_soc(std::size_t k) const { return modules_[k].soc; }
   double usable_capacity_ah(std::size_t k) const;
-  double ocv_cell(double soc) const;
+  double ocv_cell(double soc) const {  // from the 1 % table, interpolated
+    const double x = (soc < 0 ? 0 : soc > 1 ? 1 : soc) * 100.0;
+    const int k = x < 99 ? static_cast<int>(x) : 99;
+    const double f = x - k;
+    return ocv_table_[k] + (ocv_table_[k + 1] - ocv_table_[k]) * f;
+  }
   double chemical_energy_wh() const;  // energy the modules would give at their OCV, to empty
   const PackEnergy& energy() const { return energy_; }
   const PackParams& params() const { return p_; }
@@ -153,9 +163,14 @@ class PackModel {
  private:
   struct Summary {
     double soc, soc_min, soc_max, t_max, t_min, v_max, v_min, zn_max;
+    double ocv, r;         // series sums: open-circuit voltage and resistance
+    double charge_min_ah;  // the emptiest module ends a discharge
   };
+  static Summary empty_summary() { return {0, 2, -1, -1e9, 1e9, -1e9, 1e9, 0, 0, 0, 1e18}; }
+  // Inlined into both loops that call it, so the summary stays in registers.
+  [[gnu::always_inline]] inline void summarise_module(std::size_t k, Summary& r);
   void summarise();
-  void update_bms(double dt_s);
+  void update_bms(double dt_s, bool summarised = false);
   double ocv_integral(double soc) const;  // ∫0^soc OCV ds per cell
 
   PackParams p_;

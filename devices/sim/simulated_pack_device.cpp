@@ -31,6 +31,9 @@ Status SimulatedPackDevice::on_configure(DeviceContext& c) {
                                       {(p + "t").c_str(), "degC", &ids.t}, {(p + "zn").c_str(), "1", &ids.zn}});
         !s)
       return s;
+    if (!modules_.empty() && ids.v != modules_.back().v + 4) return Status::error("module signals not in one run");
+    if (ids.soc != ids.v + 1 || ids.t != ids.v + 2 || ids.zn != ids.v + 3)
+      return Status::error("module signals not in one run");
     modules_.push_back(ids);
   }
   if (auto s = add_command(t, r::contactor_cmd, "1", &contactor_cmd_); !s) return s;
@@ -46,32 +49,35 @@ Status SimulatedPackDevice::on_configure(DeviceContext& c) {
 
 Status SimulatedPackDevice::read_now(Time) { return comm_lost_ ? kNoReply : Status::ok(); }
 
-void SimulatedPackDevice::on_publish(Time now, SignalTable& t) {
+void SimulatedPackDevice::on_publish(Time, SignalTable& t) {
   const PackModel& m = model_;
-  t.set(v_, m.voltage(), now);
-  t.set(i_, m.current(), now);
-  t.set(p_, m.voltage() * m.current(), now);
-  t.set(soc_, m.soc(), now);
-  t.set(soc_min_, m.soc_module_min(), now);
-  t.set(soc_max_, m.soc_module_max(), now);
-  t.set(t_max_, m.t_max(), now);
-  t.set(vm_max_, m.v_module_max(), now);
-  t.set(vm_min_, m.v_module_min(), now);
-  t.set(i_ch_, m.charge_current_limit(), now);
-  t.set(i_dis_, m.discharge_current_limit(), now);
-  t.set(contactor_, m.contactor_closed() ? 1.0 : 0.0, now);
-  t.set(strip_due_, m.strip_due() ? 1.0 : 0.0, now);
-  t.set(stripping_, m.stripping() ? 1.0 : 0.0, now);
-  t.set(state_, static_cast<double>(m.state()), now);
-  t.set(alarms_, static_cast<double>(m.alarms()), now);
-  t.set(zn_, m.zn_max(), now);
-  t.set(energy_, m.energy_available_wh(), now);
+  t.set_value(v_, m.voltage());
+  t.set_value(i_, m.current());
+  t.set_value(p_, m.voltage() * m.current());
+  t.set_value(soc_, m.soc());
+  t.set_value(soc_min_, m.soc_module_min());
+  t.set_value(soc_max_, m.soc_module_max());
+  t.set_value(t_max_, m.t_max());
+  t.set_value(vm_max_, m.v_module_max());
+  t.set_value(vm_min_, m.v_module_min());
+  t.set_value(i_ch_, m.charge_current_limit());
+  t.set_value(i_dis_, m.discharge_current_limit());
+  t.set_value(contactor_, m.contactor_closed() ? 1.0 : 0.0);
+  t.set_value(strip_due_, m.strip_due() ? 1.0 : 0.0);
+  t.set_value(stripping_, m.stripping() ? 1.0 : 0.0);
+  t.set_value(state_, static_cast<double>(m.state()));
+  t.set_value(alarms_, static_cast<double>(m.alarms()));
+  t.set_value(zn_, m.zn_max());
+  t.set_value(energy_, m.energy_available_wh());
   const auto& mods = m.modules();
-  for (std::size_t k = 0; k < mods.size(); ++k) {
-    t.set(modules_[k].v, mods[k].v, now);
-    t.set(modules_[k].soc, m.module_soc(k), now);
-    t.set(modules_[k].t, mods[k].t_c, now);
-    t.set(modules_[k].zn, mods[k].zn, now);
+  // The per-module readings were registered as one run (v, soc, t, zn per module, in order).
+  double* out = t.values_from(modules_.front().v);
+  for (const Module& mod : mods) {
+    out[0] = mod.v;
+    out[1] = mod.soc;
+    out[2] = mod.t_c;
+    out[3] = mod.zn;
+    out += 4;
   }
 }
 
