@@ -508,8 +508,8 @@ void Run::Impl::safe_state() {
   }
   // The loop stays alive: devices are commanded and read back through their own asynchronous I/O.
   // Power first, contactors last: inverters to zero, then loads, then packs, then the rest (grid
-  // emulators); each group is commanded, given its settle time (a real inverter ramps) and read
-  // back before the next.
+  // emulators); each group is commanded and read back, within its settle time (a real inverter
+  // ramps), before the next.
   static const char* kOrder[] = {"inverter", "load", "pack", nullptr};
   std::vector<std::vector<std::size_t>> groups;
   std::vector<bool> placed(devices_.size(), false);
@@ -542,12 +542,23 @@ void Run::Impl::safe_state() {
         command_error[i] = phase_->error(i);
         settle = std::max(settle, settle_[i]);
       }
-      bool settled = false;
-      clock_->call_after(settle, [&settled] { settled = true; });
-      drive_until(settled);
-      done = false;
-      phase_->start(DeviceOp::verify, clock_->now(), todo, true, [&done] { done = true; });
-      drive_until(done);
+      // Read back at once, and again every 20 ms until every device of the group is verified or
+      // its settle time is over: a real inverter ramping to zero is waited for, a device that is
+      // safe at once costs nothing.
+      const Time commanded_at = clock_->now();
+      for (;;) {
+        done = false;
+        phase_->start(DeviceOp::verify, clock_->now(), todo, true, [&done] { done = true; });
+        drive_until(done);
+        bool all = true;
+        for (std::size_t i : todo)
+          all = all && phase_->outcome(i) == IoOutcome::ok && devices_[i]->safe_state_report().verified;
+        if (all || clock_->now() - commanded_at >= settle) break;
+        bool waited = false;
+        const Duration wait = std::min<Duration>(std::chrono::milliseconds(20), settle - (clock_->now() - commanded_at));
+        clock_->call_after(wait, [&waited] { waited = true; });
+        drive_until(waited);
+      }
       for (std::size_t i : todo) {
         const SafeStateReport& r = devices_[i]->safe_state_report();
         const bool answered = phase_->outcome(i) == IoOutcome::ok;
@@ -594,7 +605,8 @@ RunResult Run::Impl::finish() {
   }
   finished_ = true;
   record_.cycles = cycles_done_;
-  record_.end_s = to_seconds(last_cycle_);
+  // The time the run reached: a cycle cut short by an error still counts.
+  record_.end_s = to_seconds(std::max(last_cycle_, due_));
   safe_state();
   bool safe_ok = true;
   for (const auto& s : record_.safe_state) safe_ok = safe_ok && s.commanded && s.verified;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const TestRecord& rec = r.record;
   std::printf("real time, 10 ms cycle, %ld s: verdict %s, cycles %llu, overruns %llu, skipped %llu\n", seconds,
               to_string(r.verdict), static_cast<unsigned long long>(rec.cycles),
-              static_cast<unsigned long long>(rec.rt_overruns), static_cast<unsigned long long>(rec.rt_skipped));
+              static_cast<unsigned long long>(rec.overruns), static_cast<unsigned long long>(rec.rt_skipped));
   std::printf("tuning: %s\n", rec.rt_tuning.c_str());
   std::printf("cycle start latency: p50 %.0f us, p99 %.0f us, max %.0f us; longest cycle work %.0f us\n", rec.rt_p50_us,
               rec.rt_p99_us, rec.rt_max_us, rec.rt_max_work_us);

@@ -8,7 +8,10 @@
 #include <limits>
 #include <random>
 
+#include <boost/asio/io_context.hpp>
+
 #include "devices/station_builder.hpp"
+#include "harness/simulated_clock.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/device_roles.hpp"
 #include "harness/run.hpp"
@@ -16,6 +19,7 @@
 #include "test_support.hpp"
 
 using namespace zhil;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -24,14 +28,17 @@ class RandomCore final : public ControlCore {
  public:
   void configure(const CoreContext& c, CoreIo& io) override {
     for (const DeviceConfig* d : c.station.with_role("inverter"))
-      for (const char* s : {roles::inverter::p_set, roles::inverter::q_set, roles::inverter::grid_forming_enable,
-                            roles::inverter::p_limit_discharge, roles::inverter::p_limit_charge})
+      for (const char* s : {roles::inverter::p_set, roles::inverter::q_set, roles::inverter::grid_forming_enable})
         commands_.push_back(io.command(d->name + "." + s));
     for (const DeviceConfig* d : c.station.with_role("pack"))
-      for (const char* s : {roles::pack::contactor_cmd, roles::pack::strip_request, roles::pack::i_charge_allowed,
-                            roles::pack::i_discharge_allowed})
+      for (const char* s : {roles::pack::contactor_cmd, roles::pack::strip_request})
         commands_.push_back(io.command(d->name + "." + s));
+    // What the envelope sets is not the core's to write, nor is what it applied.
+    for (const char* s : {".p_limit_discharge", ".p_set.applied"})
+      if (!threw([&] { io.command(c.station.with_role("inverter").front()->name + s); })) refused_ = false;
+    if (!threw([&] { io.command(c.station.with_role("pack").front()->name + ".i_charge_allowed"); })) refused_ = false;
   }
+  bool refused_ = true;
   void step(Time, CoreIo& io) override {
     for (SignalId id : commands_) io.set(id, wild());
   }
@@ -47,6 +54,15 @@ class RandomCore final : public ControlCore {
       default: return (static_cast<double>(rng_() % 4'000'001) - 2'000'000.0) * 0.5;  // ±1 MW
     }
   }
+  template <class F>
+  static bool threw(F f) {
+    try {
+      f();
+    } catch (const std::runtime_error&) {
+      return true;
+    }
+    return false;
+  }
   std::mt19937_64 rng_{12345};
   std::vector<SignalId> commands_;
 };
@@ -59,26 +75,36 @@ struct Violations {
   }
 };
 
-// Sits in front of a real (simulated) device and checks every command handed to it.
-class CommandSpy final : public Device {
+// Sits in front of a real (simulated) device and checks every command handed to it: a decorator
+// over the asynchronous device interface.
+class CommandSpy final : public Device, DeviceObserver {
  public:
   CommandSpy(std::unique_ptr<Device> inner, const StationConfig& st, Violations& v)
       : Device(inner->name(), inner->role()), inner_(std::move(inner)), st_(st), v_(v) {}
+  std::string identity() const override { return inner_->identity(); }
 
  protected:
-  Status on_configure(SignalTable& t) override { return inner_->configure(t); }
-  Status on_activate(Time now) override { return inner_->activate(now); }
-  Status on_read(Time now, SignalTable& t) override {
-    Status s = inner_->read(now, t);
-    if (role() == "pack" && armed_) check_pack_current(t);
-    return s;
+  Status on_configure(DeviceContext& c) override {
+    inner_->set_observer(this, 0);
+    return inner_->configure(c);
   }
-  Status on_deactivate() override { return inner_->deactivate(); }
-  Status on_safe_state() override { return inner_->command_safe_state(); }
-  SafeStateReport on_verify_safe_state() override { return inner_->verify_safe_state(); }
-  Status on_write(Time now, const SignalTable& t) override {
+  void on_activate(Time now) override { inner_->start_activate(now); }
+  void on_read(Time now) override { inner_->start_read(now); }
+  void on_publish(Time stamp, SignalTable& t) override {
+    inner_->publish(stamp, t);
+    if (role() == "pack" && armed_) check_pack_current(t);
+  }
+  void on_write(Time now, const SignalTable& t) override {
     check(t);
-    return inner_->write(now, t);
+    inner_->start_write(now);
+  }
+  void on_safe_state() override { inner_->start_safe_state(); }
+  void on_verify_safe_state() override { inner_->start_verify_safe_state(); }
+  void on_deactivate() override { inner_->deactivate(); }
+  void on_stimuli(Time now, const SignalTable& t) override { inner_->apply_stimuli(now, t); }
+  void device_done(Device&, DeviceOp op, const Status& s) override {
+    if (op == DeviceOp::verify) complete_verify(inner_->safe_state_report());
+    else complete(s);
   }
 
  private:
@@ -104,16 +130,16 @@ class CommandSpy final : public Device {
       if (x != 0.0 && x != 1.0) v_.add(n + "=" + std::to_string(x));
     };
     if (role() == "pack") {
-      boolean(name() + ".contactor_cmd");
-      boolean(name() + ".strip_request");
+      boolean(name() + ".contactor_cmd.applied");
+      boolean(name() + ".strip_request.applied");
       soc_at_write_ = val(t, name() + ".soc");
       t_at_write_ = val(t, name() + ".t_max");
       armed_ = true;
       return;
     }
     if (role() != "inverter") return;
-    boolean(name() + ".grid_forming_enable");
-    const double p = val(t, name() + ".p_set"), q = val(t, name() + ".q_set");
+    boolean(name() + ".grid_forming_enable.applied");
+    const double p = val(t, name() + ".p_set.applied"), q = val(t, name() + ".q_set.applied");
     const InverterLimits& l = d->inverter_limits;
     double dis = 0, ch = 0;
     bool any_low = false, any_high = false;
@@ -136,7 +162,7 @@ class CommandSpy final : public Device {
     const double lim_dis = val(t, name() + ".p_limit_discharge"), lim_ch = val(t, name() + ".p_limit_charge");
     if (!(lim_dis >= 0 && lim_dis <= l.p_discharge_max_w && lim_dis <= dis + eps)) v_.add(name() + " discharge limit " + std::to_string(lim_dis));
     if (!(lim_ch >= 0 && lim_ch <= l.p_charge_max_w && lim_ch <= ch + eps)) v_.add(name() + " charge limit " + std::to_string(lim_ch));
-    if (val(t, name() + ".grid_forming_enable") == 1.0 && lim_dis <= 0) v_.add(name() + " may island with no discharge allowed");
+    if (val(t, name() + ".grid_forming_enable.applied") == 1.0 && lim_dis <= 0) v_.add(name() + " may island with no discharge allowed");
     if (std::hypot(p, q) > l.s_max_va * (1 + 1e-9)) v_.add(name() + " past its kVA");
   }
 
@@ -190,48 +216,105 @@ checks: [{name: runs, always: "1"}]
   RunOptions opt;
   opt.out_dir = dir + "/out";
   opt.handle_signals = false;
-  RunResult r = execute_run(st, sc, bench, std::make_unique<RandomCore>(), opt);
+  auto core = std::make_unique<RandomCore>();
+  RandomCore* random = core.get();
+  RunResult r = execute_run(st, sc, bench, std::move(core), opt);
   EXPECT_EQ(r.verdict, Verdict::pass) << r.error;
+  EXPECT_TRUE(random->refused_) << "the core could write a limit or an applied command";
   EXPECT_GE(r.record.cycles, 1'000'000u);
   EXPECT_GE(v.checked, 8'000'000u);
   EXPECT_TRUE(v.found.empty()) << v.found.front();
   EXPECT_GT(r.record.envelope_interventions, 1'000'000u);  // it had plenty to do
 }
 
-TEST(SafetyEnvelope, StaleOrHotPackAllowsNoPower) {
-  StationConfig st = load_station(test::source_path("fixtures/stations/bench-1pack.yaml"));
+namespace {
+// A bench's signal table, configured and frozen, with no run around it.
+struct Table {
+  explicit Table(const std::string& station) : st(load_station(test::source_path(station))), bench(build_bench(st, 1)) {
+    DeviceContext ctx{t, clock};
+    for (auto& d : bench.devices) EXPECT_TRUE(d->configure(ctx));
+    t.freeze();
+  }
+  SignalId id(const std::string& n) const {
+    const SignalId i = t.find(n);
+    EXPECT_NE(i, kNoSignal) << n;
+    return i;
+  }
+  void pack(double soc, double temp, Time at = Time(0)) {
+    t.set(id("pack1.soc"), soc, at);
+    t.set(id("pack1.t_max"), temp, at);
+    t.set(id("pack1.v"), 860, at);
+    t.set(id("pack1.i_discharge_limit"), 95, at);
+    t.set(id("pack1.i_charge_limit"), 60, at);
+  }
+  boost::asio::io_context io;
+  SimulatedClock clock{io};
+  StationConfig st;
   SignalTable t;
-  Bench bench = build_bench(st, 1);
-  for (auto& d : bench.devices) ASSERT_TRUE(d->configure(t));
-  t.freeze();
-  SafetyEnvelope env(st, t);
-  auto id = [&](const char* n) { return t.find(n); };
-  auto good = [&](double soc, double temp) {
-    t.set(id("pack1.soc"), soc, Time(0));
-    t.set(id("pack1.t_max"), temp, Time(0));
-    t.set(id("pack1.v"), 860, Time(0));
-    t.set(id("pack1.i_discharge_limit"), 95, Time(0));
-    t.set(id("pack1.i_charge_limit"), 60, Time(0));
-  };
-  good(0.5, 25);
-  t.set(id("inv1.p_set"), 50e3, Time(0));
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), 50e3);  // inside: untouched
-  good(0.5, 55);
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), 0.0);  // too hot
-  good(0.5, 25);
-  t.set(id("inv1.p_set"), 50e3, Time(0));
-  t.set_quality(id("pack1.soc"), Quality::stale);
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), 0.0);  // cannot see the pack
-  good(0.02, 25);
-  t.set(id("inv1.p_set"), 50e3, Time(0));
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), 0.0);  // empty: no discharge
-  t.set(id("inv1.p_set"), -50e3, Time(0));
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), -50e3);  // but charging is fine
+  Bench bench;
+};
+}  // namespace
+
+TEST(SafetyEnvelope, StaleOrHotPackAllowsNoPower) {
+  Table b("fixtures/stations/bench-1pack.yaml");
+  SignalTable& t = b.t;
+  SafetyEnvelope env(b.st, t);
+  const SignalId p_set = b.id("inv1.p_set"), applied = b.id("inv1.p_set.applied");
+  b.pack(0.5, 25);
+  t.set(p_set, 50e3, Time(0));
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(applied), 50e3);  // inside: let through
+  b.pack(0.5, 55);
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(applied), 0.0);  // too hot
+  EXPECT_EQ(t.value(p_set), 50e3);   // what the core asked stays as it asked
+  b.pack(0.5, 25);
+  t.set_quality(b.id("pack1.soc"), Quality::stale);
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(applied), 0.0);  // cannot see the pack
+  b.pack(0.02, 25);
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(applied), 0.0);  // empty: no discharge
+  t.set(p_set, -50e3, Time(0));
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(applied), -50e3);  // but charging is fine
+}
+
+TEST(SafetyEnvelope, ASetpointWrittenOnceIsAppliedWhenTheLimitsAllowIt) {
+  // A Python core or an external EMS writes a setpoint once. While the pack is unknown (or its
+  // limits are 0) nothing is applied; once they allow it, the request is applied, unchanged.
+  Table b("fixtures/stations/bench-1pack.yaml");
+  SignalTable& t = b.t;
+  SafetyEnvelope env(b.st, t);
+  t.set(b.id("inv1.p_set"), 40e3, Time(0));  // once, at t = 0
+  for (int cycle = 0; cycle < 10; ++cycle) env.apply(t, Time(std::chrono::milliseconds(100 * cycle)));  // pack unread
+  EXPECT_EQ(t.value(b.id("inv1.p_set.applied")), 0.0);
+  b.pack(0.5, 25, Time(1s));
+  env.apply(t, Time(1s));
+  EXPECT_EQ(t.value(b.id("inv1.p_set.applied")), 40e3);
+  EXPECT_EQ(t.value(b.id("inv1.p_set")), 40e3);
+}
+
+TEST(SafetyEnvelope, ARequestFromBeforeADevicesRecoveryIsNotReplayed) {
+  // ros2_control's stale setpoint: after a device comes back, it must not jump to what the core
+  // asked before the loss; the core must ask again.
+  Table b("fixtures/stations/bench-1pack.yaml");
+  SignalTable& t = b.t;
+  Device* inv = nullptr;
+  for (auto& d : b.bench.devices)
+    if (d->name() == "inv1") inv = d.get();
+  ASSERT_NE(inv, nullptr);
+  SafetyEnvelope env(b.st, t, [&](const std::string& n) { return n == "inv1" ? &inv->health() : nullptr; });
+  b.pack(0.5, 25);
+  t.set(b.id("inv1.p_set"), 40e3, Time(5s));
+  env.apply(t, Time(5s));
+  EXPECT_EQ(t.value(b.id("inv1.p_set.applied")), 40e3);
+  inv->health().commands_valid_since = Time(10s);  // lost, then answering again at 10 s
+  env.apply(t, Time(10s));
+  EXPECT_EQ(t.value(b.id("inv1.p_set.applied")), 0.0);
+  t.set(b.id("inv1.p_set"), 30e3, Time(10100ms));  // the core speaks again
+  env.apply(t, Time(10100ms));
+  EXPECT_EQ(t.value(b.id("inv1.p_set.applied")), 30e3);
 }
 
 TEST(SafetyEnvelope, OnePackOutsideItsWindowStopsTheBusAndCurrentsStayPerPack) {
@@ -256,11 +339,17 @@ devices:
   };
   for (const char* p : {"pack1", "pack2"})
     for (const char* s : {"soc", "t_max", "v", "i_charge_limit", "i_discharge_limit"}) add(std::string(p) + "." + s, "1", SignalKind::measurement);
-  for (const char* p : {"pack1", "pack2"})
-    for (const char* s : {"contactor_cmd", "strip_request", "i_charge_allowed", "i_discharge_allowed"})
-      add(std::string(p) + "." + s, "1", SignalKind::command);
-  for (const char* s : {"p_set", "q_set", "grid_forming_enable", "p_limit_discharge", "p_limit_charge"})
-    add(std::string("inv1.") + s, "1", SignalKind::command);
+  auto command = [&](const std::string& n) {
+    add(n, "1", SignalKind::command);
+    add(n + ".applied", "1", SignalKind::applied);
+    t.link_applied(t.find(n), t.find(n + ".applied"));
+  };
+  for (const char* p : {"pack1", "pack2"}) {
+    for (const char* s : {"contactor_cmd", "strip_request"}) command(std::string(p) + "." + s);
+    for (const char* s : {"i_charge_allowed", "i_discharge_allowed"}) add(std::string(p) + "." + s, "1", SignalKind::limit);
+  }
+  for (const char* s : {"p_set", "q_set", "grid_forming_enable"}) command(std::string("inv1.") + s);
+  for (const char* s : {"p_limit_discharge", "p_limit_charge"}) add(std::string("inv1.") + s, "1", SignalKind::limit);
   t.freeze();
   auto id = [&](const std::string& n) { return t.find(n); };
   auto pack = [&](const char* p, double soc) {
@@ -275,13 +364,13 @@ devices:
   pack("pack2", 0.60);
   t.set(id("inv1.p_set"), 100e3, Time(0));
   t.set(id("inv1.grid_forming_enable"), 1, Time(0));
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), 0.0);  // pack2 alone could, but pack1 would be drained too
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(id("inv1.p_set.applied")), 0.0);  // pack2 alone could, but pack1 would be drained too
   EXPECT_EQ(t.value(id("inv1.p_limit_discharge")), 0.0);
-  EXPECT_EQ(t.value(id("inv1.grid_forming_enable")), 0.0);
+  EXPECT_EQ(t.value(id("inv1.grid_forming_enable.applied")), 0.0);
   t.set(id("inv1.p_set"), -100e3, Time(0));
-  env.apply(t);
-  EXPECT_EQ(t.value(id("inv1.p_set")), -96e3);  // charging it is fine, up to 2 x 60 A x 800 V
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(id("inv1.p_set.applied")), -96e3);  // charging it is fine, up to 2 x 60 A x 800 V
   EXPECT_EQ(t.value(id("pack1.i_discharge_allowed")), 0.0);
   EXPECT_EQ(t.value(id("pack1.i_charge_allowed")), 60.0);
   EXPECT_EQ(t.value(id("pack2.i_discharge_allowed")), 95.0);
@@ -289,8 +378,8 @@ devices:
   // so pack1 carries half: the bus may give 2 x 50 A x 800 V = 80 kW DC, 0.95 x 80 kW AC.
   pack("pack1", 0.5);
   t.set(id("inv1.p_set"), 400e3, Time(0));
-  env.apply(t);
-  EXPECT_NEAR(t.value(id("inv1.p_set")), 0.95 * 80e3, 1e-6);
+  env.apply(t, Time(0));
+  EXPECT_NEAR(t.value(id("inv1.p_set.applied")), 0.95 * 80e3, 1e-6);
   EXPECT_NEAR(t.value(id("inv1.p_limit_discharge")), 0.95 * 80e3, 1e-6);
   EXPECT_NEAR(t.value(id("inv1.p_limit_charge")), 2 * 60 * 800, 1e-6);
 }

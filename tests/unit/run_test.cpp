@@ -42,9 +42,13 @@ RunResult run(const std::string& scenario_text, const std::string& name, std::ui
   opt.out_dir = dir + "/out";
   opt.seed = seed;
   opt.handle_signals = false;
-  opt.stop_after = stop_after;
   if (!core) core = CoreRegistry::instance().create(st.core);
-  return execute_run(st, sc, bench, std::move(core), opt);
+  if (stop_after < Time(0)) return execute_run(st, sc, bench, std::move(core), opt);
+  // As Ctrl-C would: a stop requested between cycles.
+  Run r(st, sc, bench, std::move(core), opt);
+  r.until(stop_after - Time(1ns));
+  r.request_stop(Verdict::aborted, "stop requested");
+  return r.finish();
 }
 
 const char* kScenario = R"(scenario: determinism
@@ -156,7 +160,17 @@ TEST(Run, FailingDeviceEndsTheRunWithAnErrorNamingIt) {
   EXPECT_NE(r.error.find("no reply from the BMS"), std::string::npos) << r.error;
   // It failed after its tolerance (2 s of failed reads), not at the first.
   EXPECT_NEAR(r.record.end_s, 302.0, 0.25);
-  for (const auto& s : r.record.safe_state) EXPECT_TRUE(s.commanded) << s.device;
+  // The lost BMS takes no command either (its communication is gone): the record says so; every
+  // other device is commanded and verified.
+  for (const auto& s : r.record.safe_state) {
+    if (s.device == "pack1") {
+      EXPECT_FALSE(s.commanded);
+      EXPECT_FALSE(s.verified);
+      EXPECT_NE(s.detail.find("no reply from the BMS"), std::string::npos) << s.detail;
+    } else {
+      EXPECT_TRUE(s.commanded && s.verified) << s.device << ": " << s.detail;
+    }
+  }
   ASSERT_FALSE(r.record.events.empty());
   EXPECT_NE(r.record.events.front().what.find("pack1"), std::string::npos);
 }
