@@ -1,6 +1,7 @@
 #include "harness/io_phase.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 namespace zhil {
 
@@ -50,6 +51,9 @@ void IoPhase::begin(std::size_t i) {
 
 void IoPhase::start(DeviceOp op, Time now, const std::vector<std::size_t>& subset, bool wait_if_busy,
                     std::function<void()> done) {
+  // Bringing a device up, and putting it in its safe state, may take longer than a cycle's
+  // exchange (connecting, a retry): those phases give every device at least this long.
+  patient_ = op == DeviceOp::activate || op == DeviceOp::safe_state || op == DeviceOp::verify;
   op_ = op;
   started_ = now;
   done_ = std::move(done);
@@ -106,7 +110,7 @@ void IoPhase::arm_deadline() {
   Time earliest = Time::max();
   for (std::size_t i = 0; i < outcome_.size(); ++i)
     if (outcome_[i] == IoOutcome::pending || outcome_[i] == IoOutcome::queued)
-      earliest = std::min(earliest, started_ + deadlines_[i]);
+      earliest = std::min(earliest, started_ + deadline(i));
   if (earliest == Time::max()) return;
   if (deadline_timer_ != kNoTimer) clock_.cancel(deadline_timer_);
   deadline_timer_ = clock_.call_at(earliest, [this] {
@@ -118,10 +122,10 @@ void IoPhase::arm_deadline() {
 void IoPhase::on_deadline() {
   const Time now = clock_.now();
   for (std::size_t i = 0; i < outcome_.size(); ++i) {
-    if ((outcome_[i] == IoOutcome::pending || outcome_[i] == IoOutcome::queued) && started_ + deadlines_[i] <= now) {
-      error_[i] = "device " + devices_[i]->name() + ": no answer to " + to_string(op_) + " within " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(deadlines_[i]).count() / 1000.0) +
-                  " ms";
+    if ((outcome_[i] == IoOutcome::pending || outcome_[i] == IoOutcome::queued) && started_ + deadline(i) <= now) {
+      std::ostringstream ms;
+      ms << static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(deadline(i)).count()) / 1000.0;
+      error_[i] = "device " + devices_[i]->name() + ": no answer to " + to_string(op_) + " within " + ms.str() + " ms";
       outcome_[i] = IoOutcome::late;
       --pending_;
     }

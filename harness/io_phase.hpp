@@ -5,10 +5,12 @@
 // waiting for it; one still busy with an earlier operation is `busy` (cycle phases) or is started
 // as soon as it is free (safe-state phases, which must reach every device). When every device has
 // an outcome the phase calls its done handler, on the loop thread; when nothing had to wait, before
-// start() returns and without a timer (the fast path of in-process devices).
+// start() returns and without a timer (the fast path of in-process devices). Activation and the
+// safe state wait at least 2 s for a device, whatever its cycle deadline.
 //
 // Outcomes are kept per device, in station order, so the run acts on them (stale signals, events,
 // faults) in the same order whatever order the replies came in.
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -47,6 +49,10 @@ class IoPhase {
   void on_deadline();
   void finish_if_done();
   void begin(std::size_t index);
+  Duration deadline(std::size_t i) const {
+    return patient_ ? std::max<Duration>(deadlines_[i], kPatience) : deadlines_[i];
+  }
+  static constexpr Duration kPatience = std::chrono::seconds(2);
 
   Clock& clock_;
   SignalTable& signals_;
@@ -59,6 +65,7 @@ class IoPhase {
   std::size_t pending_ = 0;
   bool running_ = false;
   bool starting_ = false;
+  bool patient_ = false;
   TimerId deadline_timer_ = kNoTimer;
   std::function<void()> done_;
 };

@@ -625,6 +625,12 @@ RunResult Run::Impl::finish() {
     any_fail = any_fail || record_.measurements.back().outcome == "FAIL";
   }
   if (verdict == Verdict::pass && any_fail) verdict = Verdict::fail;
+  // Locations in the scenario, named as the record names the scenario file.
+  auto relocate = [this](std::string& where) {
+    if (where.rfind(sc_.file + ":", 0) == 0) where = record_.scenario_file + where.substr(sc_.file.size());
+  };
+  for (auto& c : record_.checks) relocate(c.where);
+  for (auto& m : record_.measurements) relocate(m.where);
   if (envelope_) record_.envelope_interventions = envelope_->interventions();
   for (const auto& d : bench_.devices) {
     const DeviceConfig* dc = st_.find(d->name());

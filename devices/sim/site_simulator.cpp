@@ -57,15 +57,22 @@ Status SiteSimulator::check_finite() const {
 
 void SiteSimulator::step(double dt) {
   const bool available = grid_.available();
-  // Loads see the bus voltage of the last step (the grid's, or the island's).
-  double demand = 0;
-  for (auto& l : loads_) {
-    l->observe_voltage(dt, bus_v_pu_);
-    demand += l->site_demand_w();
-  }
   double island_capacity = 0;
   for (auto& inv : inverters_) island_capacity += inv->island_capacity_w(available);
   islanded_ = !available && island_capacity > 0;
+  // Loads see the bus voltage over this step as it is now: the grid's (a sag applies from its own
+  // instant, not from the next step), or in island what the grid-formers can hold for the demand
+  // the loads had, or none at all.
+  double demand_before = 0;
+  for (auto& l : loads_) demand_before += l->site_demand_w();
+  const double v_bus = available ? grid_.v_pu()
+                       : islanded_ ? (demand_before > 0 ? std::min(1.0, island_capacity / demand_before) : 1.0)
+                                   : 0.0;
+  double demand = 0;
+  for (auto& l : loads_) {
+    l->observe_voltage(dt, v_bus);
+    demand += l->site_demand_w();
+  }
 
   double inverter_out = 0;
   for (auto& inv : inverters_) {

@@ -29,3 +29,21 @@ ConfigNode fixture_entry(const std::string& fixture) {
 }
 
 }  // namespace zhil::test
+
+#include "harness/device_registry.hpp"
+
+namespace zhil::test {
+
+ScopedDecoratedModel::ScopedDecoratedModel(const std::string& model, const std::string& base, Wrap wrap)
+    : model_(model) {
+  const DeviceModel* b = DeviceRegistry::instance().find(base);
+  DeviceModel m = *b;
+  m.description = "test: " + base + ", decorated";
+  auto build = b->build;
+  m.build = [build, wrap](DeviceBuildContext& c) { return wrap(build(c)); };
+  DeviceRegistry::instance().add(model, std::move(m));
+}
+
+ScopedDecoratedModel::~ScopedDecoratedModel() { DeviceRegistry::instance().remove(model_); }
+
+}  // namespace zhil::test
