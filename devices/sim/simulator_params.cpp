@@ -1,6 +1,8 @@
 #include "devices/sim/simulator_params.hpp"
 
+#include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <map>
 
 #include "harness/config/layered_config.hpp"
@@ -184,6 +186,25 @@ InverterParams load_inverter_params(const ConfigNode& params, double f_nominal_h
   for (const auto& [key, v] : {std::pair<const char*, double>{"s_rated", p.s_rated_va}, {"p_rated", p.p_rated_w}, {"i_max", p.i_max_a}})
     if (!(v > 0)) c.require(key).fail("must be > 0");
   if (p.no_load_loss_w < 0) c.require("no_load_loss").fail("must be >= 0");
+  // Ratios that hold for any PCS: a station that overrides the rating (a 100 kW bench built from
+  // the 750 kVA fixture) must override what scales with it too, or the bench's pack ends up feeding
+  // the loss of a far larger machine.
+  auto pct = [](double x) {
+    std::ostringstream o;
+    o << x * 100 << " %";
+    return o.str();
+  };
+  if (p.p_rated_w > p.s_rated_va * (1 + 1e-9))
+    c.require("p_rated").fail("p_rated is above s_rated: the real power rating cannot exceed the apparent one");
+  if (p.no_load_loss_w > 0.01 * p.p_rated_w)
+    c.require("p_rated").fail("the no-load loss (" + c.require("no_load_loss").where() + ") is " +
+                              pct(p.no_load_loss_w / p.p_rated_w) +
+                              " of p_rated; a PCS loses 0.2-1 % of its rating at no load: set no_load_loss with p_rated");
+  const double i_rated = p.s_rated_va / (std::sqrt(3.0) * p.v_nominal_v);
+  if (p.i_max_a < i_rated * (1 - 1e-9) || p.i_max_a > 2 * i_rated)
+    c.require("i_max").fail("i_max must be 1 to 2 times the rated current s_rated / (sqrt(3) x " +
+                            std::to_string(static_cast<int>(p.v_nominal_v)) + " V) = " +
+                            std::to_string(static_cast<int>(i_rated)) + " A");
   return p;
 }
 

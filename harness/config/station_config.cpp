@@ -1,5 +1,6 @@
 #include "harness/config/station_config.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace zhil {
@@ -47,6 +48,10 @@ InverterLimits read_inverter_limits(const ConfigNode& n) {
   if (l.no_load_loss_w < 0) n["no_load_loss"].fail("must be >= 0");
   if (l.p_discharge_max_w < 0 || l.p_charge_max_w < 0 || l.s_max_va <= 0)
     n.fail("power limits must be >= 0 and s_max > 0");
+  // The envelope's standby-loss margin is the worst a PCS of this rating loses, with room to spare
+  // (2 %); more would be a figure copied from a larger machine.
+  if (l.no_load_loss_w > 0.02 * std::max(l.p_discharge_max_w, l.s_max_va))
+    n["no_load_loss"].fail("no_load_loss is more than 2 % of the inverter's rating: a figure from a larger machine?");
   return l;
 }
 

@@ -186,9 +186,9 @@ devices:
   - name: inv1
     role: inverter
     model: inverter-simulator
-    params: {file: )" + test::source_path("fixtures/inverters/pcs-750kva.yaml") + R"(, s_rated: 100 kVA, p_rated: 100 kW, i_max: 130 A}
+    params: {file: )" + test::source_path("fixtures/inverters/pcs-750kva.yaml") + R"(, s_rated: 100 kVA, p_rated: 100 kW, i_max: 130 A, no_load_loss: 200 W}
     packs: [pack1, pack2]
-    limits: {p_discharge_max: 100 kW, p_charge_max: 100 kW, s_max: 100 kVA, no_load_loss: 2 kW}
+    limits: {p_discharge_max: 100 kW, p_charge_max: 100 kW, s_max: 100 kVA, no_load_loss: 300 W}
   - name: pack1
     role: pack
     model: pack-simulator

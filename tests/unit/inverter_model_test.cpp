@@ -183,3 +183,61 @@ TEST(InverterModel, OutputLimitsBoundSetpointDroopAndIsland) {
   r.inv->set_output_limits(0, 0);
   EXPECT_EQ(r.inv->island_capacity_w(false), 0.0);
 }
+
+TEST(InverterModel, DroopDeliveredIsWhatTheOutputCarriesAtALimit) {
+  // 59.5 Hz asks for +116 kW of droop. With room, all of it shows in p_ac; at the discharge limit,
+  // none can: p_droop still says what was asked, p_droop_delivered what p_ac carries.
+  Rig room;
+  room.inv->set_power_setpoint(100e3);
+  room.run(40, 1.0, 59.5);
+  EXPECT_NEAR(room.inv->p_droop_delivered(), room.inv->p_droop(), 1e-6);
+  EXPECT_NEAR(room.inv->p_ac(), 100e3 + room.inv->p_droop_delivered(), 1e-3);
+  Rig at_limit;
+  at_limit.inv->set_output_limits(150e3, 150e3);
+  at_limit.inv->set_power_setpoint(100e3);
+  at_limit.run(40, 1.0, 59.5);
+  EXPECT_GT(at_limit.inv->p_droop(), 110e3);
+  EXPECT_NEAR(at_limit.inv->p_droop_delivered(), 50e3, 1e-3);  // only up to the 150 kW limit
+  EXPECT_NEAR(at_limit.inv->p_ac(), 150e3, 1e-3);
+}
+
+TEST(InverterModel, SafeStateRampsDownAndIsLeftOnActivation) {
+  Rig r;
+  r.inv->set_power_setpoint(500e3);
+  r.run(1);
+  ASSERT_NEAR(r.inv->p_ac(), 500e3, 1);
+  r.inv->enter_safe_state();
+  r.run(0.02);
+  EXPECT_GT(r.inv->p_ac(), 0);  // ramping, not cut
+  r.run(0.2);
+  EXPECT_EQ(r.inv->p_ac(), 0.0);
+  r.inv->set_power_setpoint(200e3);  // ignored while safe
+  r.run(0.2);
+  EXPECT_EQ(r.inv->p_ac(), 0.0);
+  r.inv->leave_safe_state();
+  r.inv->set_power_setpoint(200e3);
+  r.run(0.5);
+  EXPECT_NEAR(r.inv->p_ac(), 200e3, 1e-6);
+}
+
+TEST(InverterParams, ARatingOverriddenAloneIsRefusedNamingWhatScalesWithIt) {
+  // A 100 kW bench from the 750 kVA fixture, keeping its 1.5 kW no-load loss (1.5 % of 100 kW).
+  const std::string dir = test::scratch_dir("inverter-ratio");
+  const std::string f = test::source_path("fixtures/inverters/pcs-750kva.yaml");
+  auto params = [&](const std::string& extra) {
+    return ConfigNode::load_file(test::write_file(dir, "entry.yaml", "file: " + f + "\n" + extra));
+  };
+  try {
+    load_inverter_params(params("s_rated: 100 kVA\np_rated: 100 kW\ni_max: 130 A\n"), 60, 480);
+    FAIL() << "a 1.5 % no-load loss passed";
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("entry.yaml:3:10:"), std::string::npos) << m;        // at the overridden p_rated
+    EXPECT_NE(m.find("pcs-750kva.yaml:"), std::string::npos) << m;        // naming the loss in the fixture
+    EXPECT_NE(m.find("1.5 % of p_rated"), std::string::npos) << m;
+  }
+  EXPECT_NO_THROW(load_inverter_params(params("s_rated: 100 kVA\np_rated: 100 kW\ni_max: 130 A\nno_load_loss: 200 W\n"), 60, 480));
+  EXPECT_THROW(load_inverter_params(params("s_rated: 100 kVA\np_rated: 100 kW\nno_load_loss: 200 W\n"), 60, 480),
+               ConfigError);  // i_max of the 750 kVA machine on a 100 kVA one
+  EXPECT_THROW(load_inverter_params(params("p_rated: 800 kW\n"), 60, 480), ConfigError);  // P above S
+}
