@@ -731,3 +731,26 @@ TEST(Embedding, RealTimeTuningIsScopedToTheRun) {
   EXPECT_EQ(after.sched_priority, param.sched_priority);
   EXPECT_EQ(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), slack);
 }
+
+TEST(AsyncIo, SixtyFourPacksThatTake10msAreDeterministicInSimulatedTime) {
+  const char* text = R"(scenario: sixty-four
+station: large-64pack-latency
+duration: 20 s
+record_interval: 1 s
+timeline:
+  - at: 0 s
+    load: {profile: ai_training, level: 3.6 MW, swing: 15 %, period: [0.5 s, 2 s]}
+checks:
+  - {name: on_time, always: "run.late_devices == 0 && run.overruns == 0"}
+)";
+  std::string csv[2];
+  for (int k = 0; k < 2; ++k) {
+    Fixture f("sixty-four-" + std::to_string(k), text, test::source_path("fixtures/stations/large-64pack-latency.yaml"));
+    RunResult r = f.run();
+    EXPECT_EQ(r.verdict, Verdict::pass) << r.error;
+    EXPECT_EQ(r.record.cycles, 201u);
+    csv[k] = f.csv();
+  }
+  EXPECT_GT(csv[0].size(), 100000u);
+  EXPECT_EQ(csv[0], csv[1]);
+}
