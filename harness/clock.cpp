@@ -5,16 +5,20 @@ namespace zhil {
 IoHold& IoHold::operator=(IoHold&& other) noexcept {
   if (this != &other) {
     release();
-    clock_ = other.clock_;
+    registry_ = std::move(other.registry_);
     id_ = other.id_;
-    other.clock_ = nullptr;
   }
   return *this;
 }
 
 void IoHold::release() {
-  if (clock_) clock_->release(id_);
-  clock_ = nullptr;
+  if (auto r = registry_.lock()) r->erase(id_);
+  registry_.reset();
+}
+
+bool IoHold::held() const {
+  auto r = registry_.lock();
+  return r && r->count(id_) > 0;
 }
 
 TimerId Clock::call_at(Time at, Handler handler, bool precise) {
@@ -25,8 +29,8 @@ TimerId Clock::call_at(Time at, Handler handler, bool precise) {
 
 IoHold Clock::hold(std::string what) {
   const std::uint64_t id = next_hold_++;
-  holds_.emplace(id, std::move(what));
-  return IoHold(this, id);
+  holds_->emplace(id, std::move(what));
+  return IoHold(holds_, id);
 }
 
 void Clock::fire(Handler& handler) {
@@ -36,7 +40,7 @@ void Clock::fire(Handler& handler) {
 
 std::string Clock::holds_description() const {
   std::string out;
-  for (const auto& [id, what] : holds_) out += (out.empty() ? "" : ", ") + what;
+  for (const auto& [id, what] : *holds_) out += (out.empty() ? "" : ", ") + what;
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -33,21 +34,25 @@ class Clock;
 
 // Keeps simulated time still while it is held (RAII, movable). Take and release it on the loop
 // thread.
+// The holds a clock knows of, by id, with what each awaits. Shared with the holds themselves, so a
+// hold that outlives its clock (kept by a device after the run) releases nothing, safely.
+using HoldRegistry = std::map<std::uint64_t, std::string>;
+
 class IoHold {
  public:
   IoHold() = default;
-  IoHold(IoHold&& other) noexcept : clock_(other.clock_), id_(other.id_) { other.clock_ = nullptr; }
+  IoHold(IoHold&& other) noexcept : registry_(std::move(other.registry_)), id_(other.id_) {}
   IoHold& operator=(IoHold&& other) noexcept;
   IoHold(const IoHold&) = delete;
   IoHold& operator=(const IoHold&) = delete;
   ~IoHold() { release(); }
   void release();
-  bool held() const { return clock_ != nullptr; }
+  bool held() const;
 
  private:
   friend class Clock;
-  IoHold(Clock* clock, std::uint64_t id) : clock_(clock), id_(id) {}
-  Clock* clock_ = nullptr;
+  IoHold(std::weak_ptr<HoldRegistry> registry, std::uint64_t id) : registry_(std::move(registry)), id_(id) {}
+  std::weak_ptr<HoldRegistry> registry_;
   std::uint64_t id_ = 0;
 };
 
@@ -81,7 +86,10 @@ class Clock {
 
   // Stops simulated time until released; `what` names the awaited I/O for a stall report.
   IoHold hold(std::string what);
-  std::size_t holds() const { return holds_.size(); }
+  std::size_t holds() const { return holds_->size(); }
+  // Time may pass again whatever is in flight (after a stall, so that the safe state can run): the
+  // outstanding holds are forgotten; releasing them later does nothing.
+  void abandon_holds() { holds_->clear(); }
   // Wall time a simulated clock waits for held I/O before it throws ClockStalled.
   void set_stall_limit(std::chrono::milliseconds limit) { stall_limit_ = limit; }
 
@@ -107,9 +115,8 @@ class Clock {
   std::chrono::milliseconds stall_limit_{10000};
 
  private:
-  friend class IoHold;
-  void release(std::uint64_t id) { holds_.erase(id); }
-  std::map<std::uint64_t, std::string> holds_;  // ordered: a stall report lists them as taken
+  // Ordered: a stall report lists them as taken.
+  std::shared_ptr<HoldRegistry> holds_ = std::make_shared<HoldRegistry>();
   std::uint64_t next_hold_ = 1;
 };
 

@@ -90,8 +90,7 @@ bool Device::start_verify_safe_state() {
 void Device::publish(Time stamp, SignalTable& signals) {
   on_publish(stamp, signals);
   if (published_run_ != 0xffffffffu) {
-    signals.stamp_run(published_run_, stamp, published_good_ ? nullptr : &kGood);
-    published_good_ = true;
+    signals.stamp_run(published_run_, stamp, &kGood);
   } else {
     for (SignalId id : published_) signals.set(id, signals.value(id), stamp);
   }
@@ -127,22 +126,29 @@ void Device::complete_verify(SafeStateReport report) {
 }
 
 void Device::deactivate() {
-  if (state_ == DeviceState::unconfigured) return;
+  if (state_ == DeviceState::unconfigured || !clock_) return;
   on_deactivate();
   in_flight_ = DeviceOp::none;
   if (state_ == DeviceState::active) state_ = DeviceState::inactive;
 }
 
-void Device::mark_stale(SignalTable& signals) {
-  for (SignalId id : published_) signals.set_quality(id, Quality::stale);
-  published_good_ = false;
+void Device::abandon() {
+  if (in_flight_ == DeviceOp::none) return;
+  on_abandon();
+  in_flight_ = DeviceOp::none;
+  ++health_.abandoned;
 }
 
-void Device::mark_lost(const std::string& why, SignalTable& signals) {
-  for (SignalId id : published_) signals.set_quality(id, Quality::fault);
-  published_good_ = false;
+void Device::mark_lost(const std::string& why) {
   state_ = DeviceState::error;
   last_error_ = why;
+}
+
+void Device::detach() {
+  deactivate();
+  observer_ = nullptr;
+  clock_ = nullptr;
+  signals_ = nullptr;
 }
 
 Status Device::add_measurement(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id) {

@@ -62,7 +62,7 @@ struct DeviceHealth {
   Time write_failing_since{-1};
   Time commands_valid_since{0};
   std::uint64_t failures = 0;          // reads and writes that failed or came late
-  std::uint64_t late_completions = 0;  // replies that came after the run stopped waiting
+  std::uint64_t abandoned = 0;         // operations given up at their deadline
 };
 
 class Device {
@@ -105,10 +105,13 @@ class Device {
   const SafeStateReport& safe_state_report() const { return report_; }
   // active -> inactive; closes what activation opened (no waiting). Also cancels the device's timers.
   void deactivate();
-  // A read failed or came late: its measurements turn stale (until the next good read).
-  void mark_stale(SignalTable& signals);
-  // The device is lost (its failures outlasted fault_after): its measurements turn fault.
-  void mark_lost(const std::string& why, SignalTable& signals);
+  // The run stopped waiting for the operation in flight (its deadline passed): the device gives it
+  // up (a driver drops the request; a reply that still comes is ignored) and is free for the next.
+  void abandon();
+  // The device is lost (its failures outlasted fault_after); the run marks its signals fault.
+  void mark_lost(const std::string& why);
+  // The run is over: the device forgets the run's clock and table (a bench serves one run).
+  void detach();
 
   const std::vector<SignalId>& measurements() const { return published_; }
   const std::vector<SignalId>& commands() const { return commands_; }
@@ -126,6 +129,7 @@ class Device {
   // Sets the measurements' values (SignalTable::set_value is enough: publish() stamps them).
   virtual void on_publish(Time stamp, SignalTable& signals) = 0;
   virtual void on_deactivate() {}
+  virtual void on_abandon() {}
   virtual void on_stimuli(Time, const SignalTable&) {}
 
   void complete(const Status& status);
@@ -163,7 +167,6 @@ class Device {
   std::string last_error_;
   std::vector<SignalId> published_;
   std::uint32_t published_run_ = 0xffffffffu;  // published_ as one run of the table, stamped at once
-  bool published_good_ = false;        // every measurement's quality is good already
   std::vector<SignalId> commands_;  // applied command ids
   DeviceOp in_flight_ = DeviceOp::none;
   DeviceObserver* observer_ = nullptr;

@@ -29,6 +29,7 @@ class InProcessDevice : public Device {
   void on_safe_state() final;
   void on_verify_safe_state() final;
   void on_deactivate() override;
+  void on_abandon() override { on_deactivate(); }  // the reply is not coming: drop its timer
 
  private:
   void answer(Time now);  // runs the operation in flight, now or after the latency

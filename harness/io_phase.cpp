@@ -126,8 +126,10 @@ void IoPhase::on_deadline() {
       std::ostringstream ms;
       ms << static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(deadline(i)).count()) / 1000.0;
       error_[i] = "device " + devices_[i]->name() + ": no answer to " + to_string(op_) + " within " + ms.str() + " ms";
+      const bool started = outcome_[i] == IoOutcome::pending;
       outcome_[i] = IoOutcome::late;
       --pending_;
+      if (started) devices_[i]->abandon();
     }
   }
   if (pending_ > 0) arm_deadline();

@@ -30,6 +30,12 @@ void RealTimeClock::on_wake() {
   armed_ = false;
   if (timers_.empty()) return;
   const Time head = timers_.next_time();
+  // The wait may have been for a timer since cancelled: the head is then later, and this wake is
+  // early. Spin only the last moments before a precise deadline; otherwise wait again.
+  if (head - now() > (timers_.next_is_precise() ? spin_ : Duration{0})) {
+    arm();
+    return;
+  }
   if (timers_.next_is_precise())
     while (now() < head) {
     }

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -55,9 +56,9 @@ std::string make_run_id() {
 }
 
 std::string seconds_text(Duration d) {
-  std::ostringstream o;
-  o << to_seconds(d);
-  return o.str();
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, to_seconds(d));  // shortest exact: 36000.05, not 36000
+  return std::string(buf, r.ptr);
 }
 
 // A file as the record names it: relative to `base` when inside it, else as given.
@@ -88,7 +89,8 @@ struct Run::Impl : DeviceObserver {
   void configure();
   void activate();
   void schedule_timeline();
-  void drive_until(const bool& flag);
+  void drive_until(const std::shared_ptr<bool>& flag);
+  void mark(std::size_t device, Quality q);
 
   // --- the cycle, as a state machine of asynchronous phases
   void schedule_cycle(Time at);
@@ -123,8 +125,11 @@ struct Run::Impl : DeviceObserver {
   std::vector<Device*> devices_;
   std::vector<Duration> deadlines_, fault_after_, settle_;
   std::vector<int> owner_;  // signal id -> index of the device that owns it, or -1
+  // By device: every measurement in the table under its name, including those of a device it wraps
+  // (a driver built on another registers its inner device's signals under the same name).
+  std::vector<std::vector<SignalId>> measurements_of_;
   std::vector<char> stimuli_dirty_;
-  std::vector<char> activated_;  // by device: the activation went out to it
+  bool activation_sent_ = false;  // from then on every configured device gets the safe state
   std::vector<SignalId> changed_;
   std::optional<IoPhase> phase_;
   std::vector<DerivedSignal> derived_;
@@ -214,8 +219,13 @@ void Run::Impl::configure() {
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < devices_.size(); ++i) index.emplace(devices_[i]->name(), static_cast<int>(i));
   owner_.assign(signals_.size(), -1);
+  measurements_of_.assign(devices_.size(), {});
   for (SignalId id = 0; id < signals_.size(); ++id)
-    if (auto it = index.find(signals_.info(id).owner); it != index.end()) owner_[id] = it->second;
+    if (auto it = index.find(signals_.info(id).owner); it != index.end()) {
+      owner_[id] = it->second;
+      if (signals_.info(id).kind == SignalKind::measurement)
+        measurements_of_[static_cast<std::size_t>(it->second)].push_back(id);
+    }
   stimuli_dirty_.assign(devices_.size(), 0);
   timeline_.emplace(sc_, st_, signals_);
   envelope_.emplace(st_, signals_, [this, &index](const std::string& name) -> const DeviceHealth* {
@@ -227,21 +237,25 @@ void Run::Impl::configure() {
   phase_.emplace(*clock_, signals_, devices_, deadlines_);
 }
 
-// Runs the clock until `flag` is set (a phase ended). Every phase has deadline timers, so this
-// ends; a simulated clock whose held I/O stalls throws ClockStalled.
-void Run::Impl::drive_until(const bool& flag) {
-  while (!flag && clock_->run_one()) {
+// Runs the clock until `*flag` is set (a phase ended, a wait is over). Every phase has deadline
+// timers, so this ends; a simulated clock whose held I/O stalls throws ClockStalled. The flag is
+// shared with the handler that sets it, which may still be pending if this throws.
+void Run::Impl::drive_until(const std::shared_ptr<bool>& flag) {
+  while (!*flag && clock_->run_one()) {
   }
 }
 
+void Run::Impl::mark(std::size_t device, Quality q) {
+  for (SignalId id : measurements_of_[device]) signals_.set_quality(id, q);
+}
+
 void Run::Impl::activate() {
-  bool done = false;
-  phase_->start(DeviceOp::activate, clock_->now(), {}, false, [&done] { done = true; });
+  auto done = std::make_shared<bool>(false);
+  activation_sent_ = true;
+  phase_->start(DeviceOp::activate, clock_->now(), {}, false, [done] { *done = true; });
   drive_until(done);
-  activated_.assign(devices_.size(), 0);
-  for (std::size_t i = 0; i < devices_.size(); ++i) activated_[i] = phase_->outcome(i) == IoOutcome::ok;
   for (std::size_t i = 0; i < devices_.size(); ++i)
-    if (!activated_[i])
+    if (phase_->outcome(i) != IoOutcome::ok)
       throw std::runtime_error(phase_->error(i).empty() ? "device " + devices_[i]->name() + ": not activated"
                                                         : phase_->error(i));
 }
@@ -280,6 +294,7 @@ void Run::Impl::setup() {
     activate();
     // Time starts at 0 now that the devices are up; the plant advances before every timer.
     clock_->restart();
+    for (Device* d : devices_) d->health().commands_valid_since = Time{0};
     if (bench_.plant) clock_->set_before_timer([this](Time now) { advance_plant(now); });
     for (Device* d : devices_) d->apply_stimuli(Time{0}, signals_);  // the stimuli's initial values
     if (opt_.real_time) {
@@ -289,6 +304,7 @@ void Run::Impl::setup() {
         rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
       clock_->restart();
     }
+    for (Device* d : devices_) d->health().commands_valid_since = Time{0};
     schedule_timeline();
     schedule_cycle(Time{0});
     if (opt_.on_started) opt_.on_started(record_.run_id);
@@ -361,7 +377,7 @@ void Run::Impl::note_io(std::size_t i, IoOutcome outcome, const std::string& err
   Time& since = read ? h.read_failing_since : h.write_failing_since;
   if (outcome == IoOutcome::ok) {
     if (since >= Time{0}) {
-      if (read) h.commands_valid_since = clock_->now();  // requests from before the loss are stale
+      if (read) h.commands_valid_since = due_;  // requests from before the loss are stale (cores stamp with due)
       event(due_, "device " + d.name() + ": " + (read ? "reads" : "writes") + " answered again after " +
                       seconds_text(due_ - since) + " s");
       since = Time{-1};
@@ -379,12 +395,13 @@ void Run::Impl::note_io(std::size_t i, IoOutcome outcome, const std::string& err
     since = due_;
     event(due_, why);
   }
-  if (read) d.mark_stale(signals_);
+  if (read) mark(i, Quality::stale);
   const Duration fault_after = fault_after_[i];
   if (due_ - since >= fault_after) {
     const std::string lost = why + " (failing for " + seconds_text(due_ - since) + " s; fault_after " +
                              seconds_text(fault_after) + " s)";
-    d.mark_lost(lost, signals_);
+    d.mark_lost(lost);
+    mark(i, Quality::fault);
     event(due_, "device lost: " + lost);
     if (lost_.empty()) lost_ = lost;
   }
@@ -458,9 +475,8 @@ void Run::Impl::after_write() {
 }
 
 void Run::Impl::device_done(Device& device, DeviceOp op, const Status& status) {
-  if (phase_ && phase_->device_done(device.index(), op, status)) return;
-  // A reply after the run stopped waiting for it: dropped, counted.
-  ++device.health().late_completions;
+  // A reply to an operation the run no longer waits for (its phase is over) is dropped.
+  if (phase_) phase_->device_done(device.index(), op, status);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,15 +541,16 @@ void Run::Impl::safe_state() {
     std::vector<std::size_t> todo;
     for (std::size_t i : g) {
       records[i].device = devices_[i]->name();
-      const bool touched = i < activated_.size() ? activated_[i] || devices_[i]->state() == DeviceState::error
-                                                 : devices_[i]->in_flight() == DeviceOp::activate;
-      if (!touched) records[i] = {devices_[i]->name(), true, true, "never activated: nothing sent"};
-      else todo.push_back(i);
+      // Once activation went out, any device may have acted on it: all of them are commanded.
+      if (!activation_sent_ || devices_[i]->state() == DeviceState::unconfigured)
+        records[i] = {devices_[i]->name(), true, true, "never activated: nothing sent"};
+      else
+        todo.push_back(i);
     }
     if (todo.empty()) continue;
     try {
-      bool done = false;
-      phase_->start(DeviceOp::safe_state, clock_->now(), todo, /*wait_if_busy=*/true, [&done] { done = true; });
+      auto done = std::make_shared<bool>(false);
+      phase_->start(DeviceOp::safe_state, clock_->now(), todo, /*wait_if_busy=*/true, [done] { *done = true; });
       drive_until(done);
       std::vector<std::string> command_error(devices_.size());
       Duration settle{0};
@@ -547,16 +564,16 @@ void Run::Impl::safe_state() {
       // safe at once costs nothing.
       const Time commanded_at = clock_->now();
       for (;;) {
-        done = false;
-        phase_->start(DeviceOp::verify, clock_->now(), todo, true, [&done] { done = true; });
+        done = std::make_shared<bool>(false);
+        phase_->start(DeviceOp::verify, clock_->now(), todo, true, [done] { *done = true; });
         drive_until(done);
         bool all = true;
         for (std::size_t i : todo)
           all = all && phase_->outcome(i) == IoOutcome::ok && devices_[i]->safe_state_report().verified;
         if (all || clock_->now() - commanded_at >= settle) break;
-        bool waited = false;
+        auto waited = std::make_shared<bool>(false);
         const Duration wait = std::min<Duration>(std::chrono::milliseconds(20), settle - (clock_->now() - commanded_at));
-        clock_->call_after(wait, [&waited] { waited = true; });
+        clock_->call_after(wait, [waited] { *waited = true; });
         drive_until(waited);
       }
       for (std::size_t i : todo) {
@@ -570,6 +587,8 @@ void Run::Impl::safe_state() {
     } catch (const std::exception& e) {
       for (std::size_t i : todo)
         if (records[i].detail.empty()) records[i].detail = std::string("exception: ") + e.what();
+      // A stall (held I/O that never came): let time pass again, so the next groups can be reached.
+      clock_->abandon_holds();
     }
   }
   for (std::size_t i = 0; i < devices_.size(); ++i) record_.safe_state.push_back(records[i]);
@@ -594,6 +613,7 @@ RunResult Run::Impl::finish() {
     in_cycle_ = false;
     stop(Verdict::error, e.what());
   }
+  if (clock_ && stop_verdict_ == Verdict::error) clock_->abandon_holds();  // a stalled peer must not block the safe state
   Verdict verdict = Verdict::pass;
   std::string error;
   if (stopping_) {
@@ -664,7 +684,13 @@ RunResult Run::Impl::finish() {
       record_.verdict = verdict;
       record_.error = error;
     }
-    if (auto st = s->on_finished(record_); !st) {
+    Status st;
+    try {
+      st = s->on_finished(record_);
+    } catch (const std::exception& e) {
+      st = Status::error(std::string("a sink failed: ") + e.what());
+    }
+    if (!st) {
       verdict = Verdict::error;
       error = (error.empty() ? "" : error + "; ") + st.message();
     }
@@ -672,6 +698,7 @@ RunResult Run::Impl::finish() {
   record_.verdict = verdict;
   record_.error = error;
   if (clock_) clock_->cancel_all();
+  for (Device* d : devices_) d->detach();
   signal_capture_.reset();
   result_.verdict = verdict;
   result_.error = error;
@@ -695,7 +722,10 @@ Run::~Run() {
   }
 }
 
-void Run::add_sink(std::shared_ptr<RunSink> sink) { impl_->sinks_.push_back(std::move(sink)); }
+void Run::add_sink(std::shared_ptr<RunSink> sink) {
+  if (impl_->set_up_) throw std::logic_error("Run::add_sink after setup(): sinks are added before the run starts");
+  impl_->sinks_.push_back(std::move(sink));
+}
 
 bool Run::setup() {
   if (!impl_->set_up_) impl_->setup();

@@ -85,7 +85,8 @@ void Timeline::apply_event(std::size_t k, Time now, SignalTable& signals, std::v
 
 void Timeline::update_profiles(Time now, SignalTable& signals, std::vector<SignalId>& changed) {
   for (Active& a : active_) {
-    signals.set(a.signal, a.profile->at(now - a.since), now);
+    // An event between a cycle's instant and the end of its reads installed a profile after `now`.
+    signals.set(a.signal, a.profile->at(std::max(now - a.since, Duration{0})), std::max(now, a.since));
     changed.push_back(a.signal);
   }
 }

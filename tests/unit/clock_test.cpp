@@ -210,3 +210,28 @@ TEST(RealTimeClock, HoldsDoNotStopRealTime) {
   EXPECT_TRUE(ran);
   EXPECT_EQ(clock.holds(), 1u);
 }
+
+TEST(RealTimeClock, AWakeForACancelledTimerWaitsAgainInsteadOfSpinningToThePreciseOne) {
+  // The wait is armed for 5 ms; that timer is cancelled and a precise one is set for 300 ms. A
+  // completion that arrives at about 20 ms must be handled then, not after the precise timer: a
+  // clock that spun from the stale 5 ms wake-up to 300 ms would block all I/O meanwhile.
+  boost::asio::io_context io;
+  RealTimeClock clock(io);
+  clock.set_spin(std::chrono::microseconds(200));
+  std::vector<std::string> order;
+  const TimerId early = clock.call_at(clock.now() + Time(5ms), [] {});  // the wait is armed for it
+  ASSERT_TRUE(clock.cancel(early));
+  clock.call_at(clock.now() + Time(300ms), [&] { order.push_back("precise timer"); }, /*precise=*/true);
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread peer([&] {
+    std::this_thread::sleep_for(20ms);  // a reply from a device, in wall time
+    boost::asio::post(io, [&] {
+      order.push_back("reply");
+      guard.reset();
+    });
+  });
+  while (order.size() < 2 && clock.run_one()) {
+  }
+  peer.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"reply", "precise timer"}));
+}

@@ -754,3 +754,92 @@ checks:
   EXPECT_GT(csv[0].size(), 100000u);
   EXPECT_EQ(csv[0], csv[1]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Found in review
+
+TEST(Review, ADriverThatWrapsAnotherHasAllItsSignalsTurnStaleAndFault) {
+  // A driver built on another device (a decorator, as the example plugin is) registers its inner
+  // device's signals under the same name: they must turn stale and fault with the device.
+  test::ScopedDecoratedModel wrapped("wrapped-pack", "pack-simulator",
+                                     [](std::unique_ptr<Device> d) { return std::make_unique<test::DeviceDecorator>(std::move(d)); });
+  const std::string dir = test::scratch_dir("wrapped");
+  Fixture f("wrapped", kQuiet, bench_station(dir, "", "{power: 80 kW}", "", "inverter-simulator", "wrapped-pack"));
+  TimelineEvent ev;
+  ev.at = Time(30s);
+  ev.where = "test";
+  ev.steps.push_back({"pack1", "", "fault.comm_loss", 1.0});
+  f.sc.timeline.push_back(ev);
+  std::vector<Quality> soc;
+  double contactor = -1;
+  f.opt.after_cycle = [&](Time t, const SignalTable& s) {
+    if (t >= Time(30s)) soc.push_back(s.quality(s.find("pack1.soc")));
+    contactor = s.value(s.find("pack1.contactor_cmd.applied"));
+  };
+  RunResult r = f.run(std::make_unique<SetpointCore>(60e3));
+  EXPECT_EQ(r.verdict, Verdict::error);
+  ASSERT_GE(soc.size(), 2u);
+  EXPECT_EQ(soc.front(), Quality::stale);
+  EXPECT_EQ(soc.back(), Quality::fault);
+  EXPECT_EQ(contactor, 0.0);
+}
+
+TEST(Review, ACoreThatWritesOnceKeepsItsSetpointOnASlowLinkAndInRealTime) {
+  for (bool real_time : {false, true}) {
+    const std::string dir = test::scratch_dir(real_time ? "once-rt" : "once-slow");
+    Fixture f(real_time ? "once-rt" : "once-slow",
+              "scenario: once\nduration: 2 s\nchecks: [{name: ok, always: \"1\"}]\n",
+              bench_station(dir, "", "{power: 80 kW}", "link: {type: in-process, latency: 10 ms}"));
+    f.opt.real_time = real_time;
+    double applied = -1;
+    f.opt.after_cycle = [&](Time, const SignalTable& s) { applied = s.value(s.find("inv1.p_set.applied")); };
+    RunResult r = f.run(std::make_unique<SetpointCore>(40e3, /*once=*/true));
+    EXPECT_EQ(r.verdict, Verdict::pass) << r.error;
+    EXPECT_EQ(applied, 40e3) << (real_time ? "real time" : "simulated");
+  }
+}
+
+namespace {
+// Fails (or throws in) its activation.
+class FailingActivation final : public test::DeviceDecorator {
+ public:
+  FailingActivation(std::unique_ptr<Device> inner, bool throws) : DeviceDecorator(std::move(inner)), throws_(throws) {}
+
+ protected:
+  void on_activate(Time) override {
+    if (throws_) throw std::runtime_error("driver threw while connecting (test)");
+    complete(Status::error("connection refused (test)"));
+  }
+
+ private:
+  bool throws_;
+};
+}  // namespace
+
+TEST(Review, WhenActivationFailsHalfwayEveryDeviceThatGotItIsMadeSafe) {
+  for (bool throws : {false, true}) {
+    // pack1 (last in the station) fails; grid, hall and inv1 were activated before it.
+    test::ScopedDecoratedModel bad("bad-pack", "pack-simulator", [throws](std::unique_ptr<Device> d) {
+      return std::make_unique<FailingActivation>(std::move(d), throws);
+    });
+    std::vector<std::unique_ptr<test::ScopedDecoratedModel>> recorded;
+    for (const char* m : {"grid-simulator", "load-simulator", "inverter-simulator"})
+      recorded.push_back(std::make_unique<test::ScopedDecoratedModel>(
+          std::string("ordered-") + m, m, [](std::unique_ptr<Device> d) { return std::make_unique<OrderRecorder>(std::move(d)); }));
+    const std::string dir = test::scratch_dir(throws ? "act-throw" : "act-fail");
+    std::string station = read(bench_station(dir, "", "{power: 80 kW}", "", "inverter-simulator", "bad-pack"));
+    for (const char* m : {"grid-simulator", "load-simulator", "inverter-simulator"})
+      station.replace(station.find(std::string("model: ") + m), 7 + std::strlen(m), std::string("model: ordered-") + m);
+    Fixture f(throws ? "act-throw" : "act-fail", kQuiet, test::write_file(dir, "s2.yaml", station));
+    g_safe_order.clear();
+    RunResult r = f.run();
+    EXPECT_EQ(r.verdict, Verdict::error);
+    EXPECT_NE(r.error.find(throws ? "driver threw while connecting" : "connection refused"), std::string::npos) << r.error;
+    EXPECT_EQ(r.record.cycles, 0u);
+    EXPECT_EQ(g_safe_order, (std::vector<std::string>{"inv1", "hall", "grid"}));
+    for (const auto& s : r.record.safe_state) {
+      if (s.device == "pack1") continue;
+      EXPECT_TRUE(s.commanded && s.verified) << s.device << ": " << s.detail;
+    }
+  }
+}
