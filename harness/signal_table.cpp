@@ -57,13 +57,19 @@ std::uint32_t SignalTable::add_run(SignalId first, std::size_t count) {
   const auto r = static_cast<std::uint32_t>(runs_.size());
   runs_.push_back({first, count});
   run_stamps_.push_back(Time{0});
+  run_all_good_.push_back(0);
   for (std::size_t k = 0; k < count; ++k) run_of_[first + k] = r;
   return r;
 }
 
 void SignalTable::stamp_run(std::uint32_t run, Time t, const Quality* q) {
   run_stamps_[run] = t;
-  if (q) std::fill_n(quality_.begin() + runs_[run].first, runs_[run].count, *q);
+  if (!q) return;
+  // Publishing marks the run good; the fill is skipped while nothing has marked any of it otherwise
+  // (a device's measurements are good cycle after cycle).
+  if (*q == Quality::good && run_all_good_[run]) return;
+  std::fill_n(quality_.begin() + runs_[run].first, runs_[run].count, *q);
+  run_all_good_[run] = *q == Quality::good;
 }
 
 void SignalTable::link_applied(SignalId requested, SignalId applied) {

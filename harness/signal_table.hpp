@@ -69,8 +69,12 @@ class SignalTable {
     values_[id] = v;
     stamps_[id] = t;
     quality_[id] = q;
+    if (q != Quality::good) note_not_good(id);
   }
-  void set_quality(SignalId id, Quality q) { quality_[id] = q; }
+  void set_quality(SignalId id, Quality q) {
+    quality_[id] = q;
+    if (q != Quality::good) note_not_good(id);
+  }
   // The value alone; a device's publish stamps all of its measurements at once (stamp_range).
   void set_value(SignalId id, double v) { values_[id] = v; }
   // A run of consecutive signals that are stamped together (a device's measurements, published at
@@ -101,6 +105,10 @@ class SignalTable {
   };
   std::vector<Run> runs_;
   std::vector<Time> run_stamps_;
+  std::vector<char> run_all_good_;  // by run: no signal of it has been set other than good since
+  void note_not_good(SignalId id) {
+    if (!run_of_.empty() && run_of_[id] != kNoRun) run_all_good_[run_of_[id]] = 0;
+  }
   std::unordered_map<std::string, SignalId> index_;
 };
 
