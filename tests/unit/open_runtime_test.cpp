@@ -843,3 +843,28 @@ TEST(Review, WhenActivationFailsHalfwayEveryDeviceThatGotItIsMadeSafe) {
     }
   }
 }
+
+TEST(Review, AProfileInstalledDuringACyclesReadsIsNeverEvaluatedBeforeItsStart) {
+  // Devices answer after 10 ms: the cycle due at 0.1 s reads until 0.11 s. A ramp that starts at
+  // 0.105 s (from 80 kW up) is then evaluated for the cycle's instant, 5 ms before it began: that
+  // must give its first value, not one extrapolated below it.
+  const std::string dir = test::scratch_dir("ramp-early");
+  Fixture f("ramp-early", R"(scenario: ramp
+duration: 1 s
+timeline:
+  - at: 0 s
+    load: {power: 80 kW}
+  - at: 105 ms
+    load: {ramp: {to: 100 kW, over: 10 s}}
+checks: [{name: ok, always: "1"}]
+)",
+            bench_station(dir, "", "{power: 80 kW}", "link: {type: in-process, latency: 10 ms}"));
+  std::vector<std::pair<Time, double>> demand;
+  f.opt.after_cycle = [&](Time t, const SignalTable& s) { demand.emplace_back(t, s.value(s.find("hall.p_demand_set"))); };
+  RunResult r = f.run();
+  ASSERT_EQ(r.verdict, Verdict::pass) << r.error;
+  ASSERT_GE(demand.size(), 3u);
+  EXPECT_EQ(demand[1].first, Time(100ms));
+  EXPECT_EQ(demand[1].second, 80e3);
+  EXPECT_GT(demand[2].second, 80e3);
+}
