@@ -538,23 +538,23 @@ void Run::Impl::safe_state() {
   }
   std::vector<SafeStateRecord> records(devices_.size());
   for (const auto& g : groups) {
-    std::vector<std::size_t> todo;
+    std::vector<std::size_t> members;
     for (std::size_t i : g) {
       records[i].device = devices_[i]->name();
       // Once activation went out, any device may have acted on it: all of them are commanded.
       if (!activation_sent_ || devices_[i]->state() == DeviceState::unconfigured)
         records[i] = {devices_[i]->name(), true, true, "never activated: nothing sent"};
       else
-        todo.push_back(i);
+        members.push_back(i);
     }
-    if (todo.empty()) continue;
+    if (members.empty()) continue;
     try {
       auto done = std::make_shared<bool>(false);
-      phase_->start(DeviceOp::safe_state, clock_->now(), todo, /*wait_if_busy=*/true, [done] { *done = true; });
+      phase_->start(DeviceOp::safe_state, clock_->now(), members, /*wait_if_busy=*/true, [done] { *done = true; });
       drive_until(done);
       std::vector<std::string> command_error(devices_.size());
       Duration settle{0};
-      for (std::size_t i : todo) {
+      for (std::size_t i : members) {
         records[i].commanded = phase_->outcome(i) == IoOutcome::ok;
         command_error[i] = phase_->error(i);
         settle = std::max(settle, settle_[i]);
@@ -565,10 +565,10 @@ void Run::Impl::safe_state() {
       const Time commanded_at = clock_->now();
       for (;;) {
         done = std::make_shared<bool>(false);
-        phase_->start(DeviceOp::verify, clock_->now(), todo, true, [done] { *done = true; });
+        phase_->start(DeviceOp::verify, clock_->now(), members, true, [done] { *done = true; });
         drive_until(done);
         bool all = true;
-        for (std::size_t i : todo)
+        for (std::size_t i : members)
           all = all && phase_->outcome(i) == IoOutcome::ok && devices_[i]->safe_state_report().verified;
         if (all || clock_->now() - commanded_at >= settle) break;
         auto waited = std::make_shared<bool>(false);
@@ -576,7 +576,7 @@ void Run::Impl::safe_state() {
         clock_->call_after(wait, [waited] { *waited = true; });
         drive_until(waited);
       }
-      for (std::size_t i : todo) {
+      for (std::size_t i : members) {
         const SafeStateReport& r = devices_[i]->safe_state_report();
         const bool answered = phase_->outcome(i) == IoOutcome::ok;
         records[i].verified = answered && r.verified;
@@ -585,7 +585,7 @@ void Run::Impl::safe_state() {
         records[i].detail = detail;
       }
     } catch (const std::exception& e) {
-      for (std::size_t i : todo)
+      for (std::size_t i : members)
         if (records[i].detail.empty()) records[i].detail = std::string("exception: ") + e.what();
       // A stall (held I/O that never came): let time pass again, so the next groups can be reached.
       clock_->abandon_holds();

@@ -13,6 +13,7 @@
 #include "devices/station_builder.hpp"
 #include "harness/simulated_clock.hpp"
 #include "harness/config/station_config.hpp"
+#include "harness/device_decorator.hpp"
 #include "harness/device_roles.hpp"
 #include "harness/run.hpp"
 #include "harness/safety_envelope.hpp"
@@ -78,34 +79,19 @@ struct Violations {
 
 // Sits in front of a real (simulated) device and checks every command handed to it: a decorator
 // over the asynchronous device interface.
-class CommandSpy final : public Device, DeviceObserver {
+class CommandSpy final : public DeviceDecorator {
  public:
   CommandSpy(std::unique_ptr<Device> inner, const StationConfig& st, Violations& v)
-      : Device(inner->name(), inner->role()), inner_(std::move(inner)), st_(st), v_(v) {}
-  std::string identity() const override { return inner_->identity(); }
+      : DeviceDecorator(std::move(inner)), st_(st), v_(v) {}
 
  protected:
-  Status on_configure(DeviceContext& c) override {
-    inner_->set_observer(this, 0);
-    return inner_->configure(c);
-  }
-  void on_activate(Time now) override { inner_->start_activate(now); }
-  void on_read(Time now) override { inner_->start_read(now); }
   void on_publish(Time stamp, SignalTable& t) override {
     inner_->publish(stamp, t);
     if (role() == "pack" && armed_) check_pack_current(t);
   }
   void on_write(Time now, const SignalTable& t) override {
     check(t);
-    inner_->start_write(now);
-  }
-  void on_safe_state() override { inner_->start_safe_state(); }
-  void on_verify_safe_state() override { inner_->start_verify_safe_state(); }
-  void on_deactivate() override { inner_->deactivate(); }
-  void on_stimuli(Time now, const SignalTable& t) override { inner_->apply_stimuli(now, t); }
-  void device_done(Device&, DeviceOp op, const Status& s) override {
-    if (op == DeviceOp::verify) complete_verify(inner_->safe_state_report());
-    else complete(s);
+    DeviceDecorator::on_write(now, t);
   }
 
  private:
@@ -167,7 +153,6 @@ class CommandSpy final : public Device, DeviceObserver {
     if (std::hypot(p, q) > l.s_max_va * (1 + 1e-9)) v_.add(name() + " past its kVA");
   }
 
-  std::unique_ptr<Device> inner_;
   const StationConfig& st_;
   Violations& v_;
   bool armed_ = false;

@@ -29,12 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read(const std::string& path) { return test::read_file(path); }
 
 // The one-pack bench with fixtures named by absolute path, so the file may live anywhere; `hall`
 // and `extra` let a test change the load or add keys to every device.

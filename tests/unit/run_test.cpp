@@ -17,12 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read(const std::string& path) { return test::read_file(path); }
 
 std::size_t lines(const std::string& path) {
   std::string t = read(path);

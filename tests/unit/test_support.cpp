@@ -22,6 +22,11 @@ std::string write_file(const std::string& dir, const std::string& name, const st
   return path;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 ConfigNode fixture_entry(const std::string& fixture) {
   static int n = 0;
   const std::string dir = scratch_dir("fixture-entry-" + std::to_string(++n));
