@@ -164,11 +164,14 @@ Status Device::add_measurements(SignalTable& t, std::initializer_list<Measured> 
 }
 
 Status Device::add_command(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
-                           double initial) {
+                           Range range, double initial) {
+  if (!(range.lo <= range.hi)) return Status::error("command " + name_ + "." + suffix + ": empty range");
   SignalId requested;
   if (auto s = t.add(name_ + "." + suffix, unit, SignalKind::command, name_, &requested, initial); !s) return s;
   if (auto s = t.add(name_ + "." + suffix + ".applied", unit, SignalKind::applied, name_, id, initial); !s) return s;
   t.link_applied(requested, *id);
+  t.set_range(requested, range);
+  t.set_range(*id, range);
   commands_.push_back(*id);
   return Status::ok();
 }

@@ -145,9 +145,12 @@ class Device {
   };
   Status add_measurements(SignalTable& t, std::initializer_list<Measured> signals);
   // A command: the core writes "<device>.<suffix>", the safety envelope writes what is applied to
-  // "<device>.<suffix>.applied", and *id is the applied one, the only one a device reads.
+  // "<device>.<suffix>.applied", and *id is the applied one, the only one a device reads. `range`
+  // is what the device accepts; the envelope applies nothing outside it, and refuses to run with a
+  // command that has neither a finite range nor a rule of its own (a pack's or inverter's role
+  // commands) to bound it.
   Status add_command(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
-                     double initial = 0.0);
+                     Range range = {}, double initial = 0.0);
   // A limit the safety envelope sets for this device (allowed currents, output limits).
   Status add_limit(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id);
   // A stimulus the scenario sets (grid voltage, load demand, injected faults): simulators only.

@@ -33,7 +33,7 @@ SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t, He
   for (SignalId id = 0; id < t.size(); ++id) {
     const SignalId a = t.applied_of(id);
     if (a == kNoSignal) continue;
-    commands_.push_back({id, a, health_of ? health_of(t.info(id).owner) : nullptr});
+    commands_.push_back({id, a, health_of ? health_of(t.info(id).owner) : nullptr, t.info(id).range});
   }
   for (const DeviceConfig* d : st.with_role(iv::kRole)) {
     const std::string n = d->name + ".";
@@ -50,6 +50,18 @@ SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t, He
     }
     inverters_.push_back(std::move(inv));
   }
+  // Every command must be bounded: by a rule above, or by the range its device declared.
+  std::vector<SignalId> ruled;
+  for (const Inverter& inv : inverters_) {
+    ruled.insert(ruled.end(), {inv.p_set, inv.q_set, inv.grid_forming});
+    for (const Pack& p : inv.packs) ruled.insert(ruled.end(), {p.contactor_cmd, p.strip_request});
+  }
+  for (const Command& c : commands_)
+    if (!c.range.bounded() && std::find(ruled.begin(), ruled.end(), c.applied) == ruled.end())
+      throw std::runtime_error("safety envelope: command '" + t.info(c.requested).name + "' of device " +
+                               t.info(c.requested).owner +
+                               " has no range and no rule of the envelope bounds it; a driver must declare the range "
+                               "of every command it takes");
 }
 
 void SafetyEnvelope::clamp(SignalTable& s, SignalId id, double lo, double hi) {
@@ -98,10 +110,12 @@ double SafetyEnvelope::bus_limit_w(const SignalTable& s, const Inverter& inv, bo
 
 void SafetyEnvelope::apply(SignalTable& s, Time now) {
   // Every command: the request if it is finite and fresh for its device, else the safe value 0.
+  // Every command: the request if it is finite and fresh for its device, else the safe value 0;
+  // inside the range its device declared.
   for (const Command& c : commands_) {
     const double r = s.value(c.requested);
     const bool fresh = !c.health || s.stamp(c.requested) >= c.health->commands_valid_since;
-    s.set(c.applied, std::isfinite(r) && fresh ? r : 0.0, now);
+    s.set(c.applied, std::clamp(std::isfinite(r) && fresh ? r : 0.0, c.range.lo, c.range.hi), now);
   }
   for (const Inverter& inv : inverters_) {
     for (const Pack& p : inv.packs) {

@@ -27,7 +27,8 @@ class SafetyEnvelope {
   // the name is not a device (the request is then always fresh).
   using HealthOf = std::function<const DeviceHealth*(const std::string& device)>;
   // Resolves the command and measurement signals of every pack and inverter; throws
-  // std::runtime_error if the station's devices do not publish them.
+  // std::runtime_error if the station's devices do not publish them, or if a device takes a command
+  // that nothing here can bound (no finite range declared, and no rule for it).
   SafetyEnvelope(const StationConfig& station, const SignalTable& signals, HealthOf health_of = nullptr);
   void apply(SignalTable& signals, Time now);
   // How many applied commands differed from their requests, summed over cycles (for the record).
@@ -37,6 +38,7 @@ class SafetyEnvelope {
   struct Command {
     SignalId requested, applied;
     const DeviceHealth* health;
+    Range range;
   };
   struct Pack {
     SignalId soc, t_max, v, i_ch_limit, i_dis_limit, contactor_cmd, strip_request, i_ch_allowed, i_dis_allowed;

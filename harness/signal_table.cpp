@@ -46,7 +46,7 @@ Status SignalTable::add(const std::string& name, const std::string& unit, Signal
   values_.push_back(initial);
   stamps_.push_back(Time{0});
   quality_.push_back(Quality::stale);  // nothing has been read yet
-  info_.push_back(SignalInfo{name, unit, kind, owner});
+  info_.push_back(SignalInfo{name, unit, kind, owner, Range{}});
   index_.emplace(name, new_id);
   *id = new_id;
   return Status::ok();

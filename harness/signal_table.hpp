@@ -36,11 +36,20 @@ enum class SignalKind : std::uint8_t {
 };
 const char* to_string(SignalKind k);
 
+// The values a command may take, as the device that takes it declares them (a contactor: 0 or 1;
+// a setpoint in percent: 0..100). The safety envelope clamps what it applies into this range.
+struct Range {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool bounded() const { return lo > -std::numeric_limits<double>::infinity() && hi < std::numeric_limits<double>::infinity(); }
+};
+
 struct SignalInfo {
   std::string name;
   std::string unit;  // SI: V, A, W, var, Hz, degC, s, 1 (dimensionless), ...
   SignalKind kind;
   std::string owner;  // device (or "scenario", "harness") that registered it
+  Range range;        // commands: what the device accepts
 };
 
 class SignalTable {
@@ -88,6 +97,7 @@ class SignalTable {
 
   // A command's request and its applied twin (registered together by Device::add_command).
   void link_applied(SignalId requested, SignalId applied);
+  void set_range(SignalId id, Range r) { info_[id].range = r; }
   SignalId applied_of(SignalId requested) const { return requested < applied_.size() ? applied_[requested] : kNoSignal; }
 
  private:

@@ -16,7 +16,7 @@ Status SimulatedInverterDevice::on_configure(DeviceContext& c) {
     return s;
   if (auto s = add_command(t, r::p_set, "W", &p_set_); !s) return s;
   if (auto s = add_command(t, r::q_set, "var", &q_set_); !s) return s;
-  if (auto s = add_command(t, r::grid_forming_enable, "1", &gf_); !s) return s;
+  if (auto s = add_command(t, r::grid_forming_enable, "1", &gf_, {0, 1}); !s) return s;
   if (auto s = add_limit(t, r::p_limit_discharge, "W", &limit_dis_); !s) return s;
   if (auto s = add_limit(t, r::p_limit_charge, "W", &limit_ch_); !s) return s;
   if (auto s = add_stimulus(t, "fault.trip", "1", &trip_fault_); !s) return s;

@@ -36,8 +36,8 @@ Status SimulatedPackDevice::on_configure(DeviceContext& c) {
       return Status::error("module signals not in one run");
     modules_.push_back(ids);
   }
-  if (auto s = add_command(t, r::contactor_cmd, "1", &contactor_cmd_); !s) return s;
-  if (auto s = add_command(t, r::strip_request, "1", &strip_request_); !s) return s;
+  if (auto s = add_command(t, r::contactor_cmd, "1", &contactor_cmd_, {0, 1}); !s) return s;
+  if (auto s = add_command(t, r::strip_request, "1", &strip_request_, {0, 1}); !s) return s;
   if (auto s = add_limit(t, r::i_charge_allowed, "A", &i_ch_allowed_); !s) return s;
   if (auto s = add_limit(t, r::i_discharge_allowed, "A", &i_dis_allowed_); !s) return s;
   if (auto s = add_stimulus(t, "ambient_c", "degC", &ambient_, model_.params().ambient_c); !s) return s;

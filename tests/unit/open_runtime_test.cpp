@@ -863,3 +863,99 @@ checks: [{name: ok, always: "1"}]
   EXPECT_EQ(demand[1].second, 80e3);
   EXPECT_GT(demand[2].second, 80e3);
 }
+
+namespace {
+// A pack driver with a command of its own (a cooling fan, in percent), with or without a range.
+class PackWithFan final : public test::DeviceDecorator {
+ public:
+  PackWithFan(std::unique_ptr<Device> inner, bool ranged) : DeviceDecorator(std::move(inner)), ranged_(ranged) {}
+  static inline double received = -1;
+
+ protected:
+  Status on_configure(DeviceContext& c) override {
+    if (auto s = DeviceDecorator::on_configure(c); !s) return s;
+    return ranged_ ? add_command(c.signals, "fan", "1", &fan_, {0, 100}) : add_command(c.signals, "fan", "1", &fan_);
+  }
+  void on_write(Time now, const SignalTable& t) override {
+    received = t.value(fan_);
+    DeviceDecorator::on_write(now, t);
+  }
+
+ private:
+  bool ranged_;
+  SignalId fan_ = kNoSignal;
+};
+
+class FanCore final : public ControlCore {
+ public:
+  void configure(const CoreContext&, CoreIo& io) override { fan_ = io.command("pack1.fan"); }
+  void step(Time, CoreIo& io) override { io.set(fan_, 150); }
+
+ private:
+  SignalId fan_ = kNoSignal;
+};
+}  // namespace
+
+TEST(Review, EveryCommandIsBoundedByARuleOrByItsDeclaredRange) {
+  for (bool ranged : {true, false}) {
+    test::ScopedDecoratedModel fan("fan-pack", "pack-simulator", [ranged](std::unique_ptr<Device> d) {
+      return std::make_unique<PackWithFan>(std::move(d), ranged);
+    });
+    const std::string dir = test::scratch_dir(ranged ? "fan-ranged" : "fan-unranged");
+    Fixture f(ranged ? "fan-ranged" : "fan-unranged", kQuiet,
+              bench_station(dir, "", "{power: 80 kW}", "", "inverter-simulator", "fan-pack"));
+    PackWithFan::received = -1;
+    RunResult r = f.run(std::make_unique<FanCore>());
+    if (ranged) {
+      EXPECT_EQ(r.verdict, Verdict::pass) << r.error;
+      EXPECT_EQ(PackWithFan::received, 100.0);  // the core asked 150 %
+    } else {
+      // A command nothing can bound is refused before anything runs.
+      EXPECT_EQ(r.verdict, Verdict::error);
+      EXPECT_NE(r.error.find("'pack1.fan'"), std::string::npos) << r.error;
+      EXPECT_NE(r.error.find("no range"), std::string::npos) << r.error;
+      EXPECT_EQ(r.record.cycles, 0u);
+      EXPECT_EQ(PackWithFan::received, -1.0);
+    }
+  }
+}
+
+namespace {
+// From 5 s on, its reads go out over "a socket" (a hold is taken) and no reply ever comes.
+class SilentPeer final : public test::DeviceDecorator {
+ public:
+  using DeviceDecorator::DeviceDecorator;
+
+ protected:
+  void on_read(Time now) override {
+    if (now >= Time(5s)) {
+      hold_ = clock()->hold("pack1 read over loopback");
+      return;  // never completes
+    }
+    DeviceDecorator::on_read(now);
+  }
+
+ private:
+  IoHold hold_;  // outlives the run's clock with the bench: must release nothing, safely
+};
+}  // namespace
+
+TEST(Review, APeerThatNeverAnswersInSimulatedTimeIsAnErrorAndTheRestIsMadeSafe) {
+  test::ScopedDecoratedModel silent("silent-pack", "pack-simulator",
+                                    [](std::unique_ptr<Device> d) { return std::make_unique<SilentPeer>(std::move(d)); });
+  const std::string dir = test::scratch_dir("silent");
+  Fixture f("silent", kQuiet, bench_station(dir, "", "{power: 80 kW}", "", "inverter-simulator", "silent-pack"));
+  f.opt.stall_limit = std::chrono::milliseconds(100);
+  RunResult r = f.run(std::make_unique<SetpointCore>(60e3));
+  EXPECT_EQ(r.verdict, Verdict::error);
+  EXPECT_NE(r.error.find("simulated time stalled at t=5"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("pack1 read over loopback"), std::string::npos) << r.error;
+  EXPECT_EQ(r.record.end_s, 5.0);
+  for (const auto& s : r.record.safe_state) {
+    if (s.device == "pack1") {
+      EXPECT_FALSE(s.verified) << s.detail;
+      continue;
+    }
+    EXPECT_TRUE(s.commanded && s.verified) << s.device << ": " << s.detail;
+  }
+}
