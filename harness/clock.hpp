@@ -72,7 +72,8 @@ class Clock {
   // Time since the run started, as this clock sees it.
   virtual Time now() const = 0;
   virtual bool is_real_time() const = 0;
-  // Time starts again at 0 (a run does, once its devices are up). No timer may be pending.
+  // Time starts again at 0 (a run does, once its devices are up); a timer still pending keeps its
+  // distance from now.
   virtual void restart() = 0;
 
   // Calls handler on the loop thread once now() >= at (never earlier; a time in the past means as

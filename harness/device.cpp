@@ -49,51 +49,66 @@ Status Device::configure(DeviceContext& context) {
 }
 
 bool Device::start(DeviceOp op, DeviceState required, bool any_configured_state) {
-  if (in_flight_ != DeviceOp::none || state_ == DeviceState::unconfigured) return false;
+  if (in_flight_ != DeviceOp::none || state_ == DeviceState::unconfigured || !signals_) return false;
   if (!any_configured_state && state_ != required) return false;
   in_flight_ = op;
+  ++op_seq_;
   return true;
+}
+
+template <class Hook>
+void Device::guarded(DeviceOp op, Hook hook) {
+  const OpToken token = op_seq_;
+  try {
+    hook();
+  } catch (const std::exception& e) {
+    complete(token, Status::error(std::string(to_string(op)) + " threw: " + e.what()));
+  } catch (...) {
+    complete(token, Status::error(std::string(to_string(op)) + " threw"));
+  }
 }
 
 bool Device::start_activate(Time now) {
   if (!start(DeviceOp::activate, DeviceState::inactive, false)) return false;
-  on_activate(now);
+  guarded(DeviceOp::activate, [&] { on_activate(now); });
   return true;
 }
 
 bool Device::start_read(Time now) {
   if (!start(DeviceOp::read, DeviceState::active, false)) return false;
-  on_read(now);
+  guarded(DeviceOp::read, [&] { on_read(now); });
   return true;
 }
 
 bool Device::start_write(Time now) {
   // A device just lost (its reads fail) still gets the envelope's last commands: they may get through.
   if (!start(DeviceOp::write, DeviceState::active, state_ == DeviceState::error)) return false;
-  on_write(now, *signals_);
+  guarded(DeviceOp::write, [&] { on_write(now, *signals_); });
   return true;
 }
 
 bool Device::start_safe_state() {
   if (!start(DeviceOp::safe_state, DeviceState::active, true)) return false;
-  on_safe_state();
+  guarded(DeviceOp::safe_state, [&] { on_safe_state(); });
   return true;
 }
 
 bool Device::start_verify_safe_state() {
   if (!start(DeviceOp::verify, DeviceState::active, true)) return false;
   report_ = {};
-  on_verify_safe_state();
+  guarded(DeviceOp::verify, [&] { on_verify_safe_state(); });
   return true;
 }
 
 void Device::publish(Time stamp, SignalTable& signals) {
-  on_publish(stamp, signals);
+  // Stamped and marked good first: a driver that marks a reading invalid in on_publish (a sensor
+  // fault flag) has the last word.
   if (published_run_ != 0xffffffffu) {
     signals.stamp_run(published_run_, stamp, &kGood);
   } else {
     for (SignalId id : published_) signals.set(id, signals.value(id), stamp);
   }
+  on_publish(stamp, signals);
 }
 
 void Device::complete(const Status& status) {
@@ -136,6 +151,7 @@ void Device::abandon() {
   if (in_flight_ == DeviceOp::none) return;
   on_abandon();
   in_flight_ = DeviceOp::none;
+  ++op_seq_;  // a reply that still comes for it is dropped
   ++health_.abandoned;
 }
 
@@ -146,6 +162,7 @@ void Device::mark_lost(const std::string& why) {
 
 void Device::detach() {
   deactivate();
+  on_detach();
   observer_ = nullptr;
   clock_ = nullptr;
   signals_ = nullptr;
@@ -165,7 +182,10 @@ Status Device::add_measurements(SignalTable& t, std::initializer_list<Measured> 
 
 Status Device::add_command(SignalTable& t, const std::string& suffix, const std::string& unit, SignalId* id,
                            Range range, double initial) {
-  if (!(range.lo <= range.hi)) return Status::error("command " + name_ + "." + suffix + ": empty range");
+  // The envelope applies 0 for a request it will not pass (non-finite, stale): 0 must be a value the
+  // device accepts, and mean "off".
+  if (!(range.lo <= 0 && 0 <= range.hi))
+    return Status::error("command " + name_ + "." + suffix + ": its range must include the safe value 0");
   SignalId requested;
   if (auto s = t.add(name_ + "." + suffix, unit, SignalKind::command, name_, &requested, initial); !s) return s;
   if (auto s = t.add(name_ + "." + suffix + ".applied", unit, SignalKind::applied, name_, id, initial); !s) return s;

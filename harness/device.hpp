@@ -130,10 +130,22 @@ class Device {
   virtual void on_publish(Time stamp, SignalTable& signals) = 0;
   virtual void on_deactivate() {}
   virtual void on_abandon() {}
+  virtual void on_detach() {}
   virtual void on_stimuli(Time, const SignalTable&) {}
 
   void complete(const Status& status);
   void complete_verify(SafeStateReport report);
+  // A reply that arrives later (a timer, a socket) should complete the operation it answers and
+  // no other: take the token when the operation starts and complete with it; a token that is not
+  // the operation in flight (it was abandoned, another began) is dropped.
+  using OpToken = std::uint64_t;
+  OpToken op_token() const { return op_seq_; }
+  void complete(OpToken token, const Status& status) {
+    if (token == op_seq_) complete(status);
+  }
+  void complete_verify(OpToken token, SafeStateReport report) {
+    if (token == op_seq_) complete_verify(std::move(report));
+  }
 
   // Helpers for on_configure.
   // A measurement this device owns.
@@ -162,6 +174,9 @@ class Device {
 
  private:
   bool start(DeviceOp op, DeviceState required, bool any_configured_state);
+  // Runs a hook; an exception from it ends the operation as failed rather than leaving it in flight.
+  template <class Hook>
+  void guarded(DeviceOp op, Hook hook);
   Status fail(const std::string& during, const Status& s);
 
   std::string name_;
@@ -172,6 +187,7 @@ class Device {
   std::uint32_t published_run_ = 0xffffffffu;  // published_ as one run of the table, stamped at once
   std::vector<SignalId> commands_;  // applied command ids
   DeviceOp in_flight_ = DeviceOp::none;
+  OpToken op_seq_ = 0;
   DeviceObserver* observer_ = nullptr;
   std::size_t index_ = 0;
   SignalTable* signals_ = nullptr;

@@ -31,6 +31,7 @@ class DeviceDecorator : public Device, protected DeviceObserver {
   void on_verify_safe_state() override { forward(inner_->start_verify_safe_state()); }
   void on_deactivate() override { inner_->deactivate(); }
   void on_abandon() override { inner_->abandon(); }
+  void on_detach() override { inner_->detach(); }
   void on_stimuli(Time now, const SignalTable& t) override { inner_->apply_stimuli(now, t); }
   void device_done(Device&, DeviceOp op, const Status& s) override {
     if (op == DeviceOp::verify) complete_verify(inner_->safe_state_report());

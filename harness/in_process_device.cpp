@@ -13,20 +13,25 @@ void InProcessDevice::answer(Time now) {
     run_op(now);
     return;
   }
-  reply_ = clock()->call_after(latency_, [this] {
+  reply_ = clock()->call_after(latency_, [this, token = op_token()] {
     reply_ = kNoTimer;
-    run_op(clock()->now());
+    if (token == op_token()) run_op(clock()->now());
   });
 }
 
 void InProcessDevice::run_op(Time now) {
-  switch (in_flight()) {
-    case DeviceOp::activate: complete(activate_now(now)); break;
-    case DeviceOp::read: complete(read_now(now)); break;
-    case DeviceOp::write: complete(write_now(now, *signals())); break;
-    case DeviceOp::safe_state: complete(safe_state_now()); break;
-    case DeviceOp::verify: complete_verify(verify_now()); break;
-    case DeviceOp::none: break;
+  const OpToken token = op_token();
+  try {
+    switch (in_flight()) {
+      case DeviceOp::activate: complete(activate_now(now)); break;
+      case DeviceOp::read: complete(read_now(now)); break;
+      case DeviceOp::write: complete(write_now(now, *signals())); break;
+      case DeviceOp::safe_state: complete(safe_state_now()); break;
+      case DeviceOp::verify: complete_verify(verify_now()); break;
+      case DeviceOp::none: break;
+    }
+  } catch (const std::exception& e) {
+    complete(token, Status::error(std::string(to_string(in_flight())) + " threw: " + e.what()));
   }
 }
 

@@ -9,7 +9,6 @@ const char* to_string(IoOutcome o) {
   switch (o) {
     case IoOutcome::idle: return "idle";
     case IoOutcome::pending: return "pending";
-    case IoOutcome::queued: return "queued";
     case IoOutcome::ok: return "ok";
     case IoOutcome::failed: return "failed";
     case IoOutcome::late: return "late";
@@ -49,7 +48,7 @@ void IoPhase::begin(std::size_t i) {
   }
 }
 
-void IoPhase::start(DeviceOp op, Time now, const std::vector<std::size_t>& subset, bool wait_if_busy,
+void IoPhase::start(DeviceOp op, Time now, const std::vector<std::size_t>& subset, bool preempt,
                     std::function<void()> done) {
   // Bringing a device up, and putting it in its safe state, may take longer than a cycle's
   // exchange (connecting, a retry): those phases give every device at least this long.
@@ -67,9 +66,9 @@ void IoPhase::start(DeviceOp op, Time now, const std::vector<std::size_t>& subse
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = subset.empty() ? k : subset[k];
     error_[i].clear();
+    if (devices_[i]->busy() && preempt) devices_[i]->abandon();  // the safe state does not wait
     if (devices_[i]->busy()) {
-      outcome_[i] = wait_if_busy ? IoOutcome::queued : IoOutcome::busy;
-      if (wait_if_busy) ++pending_;
+      outcome_[i] = IoOutcome::busy;
     } else {
       outcome_[i] = IoOutcome::pending;
       ++pending_;
@@ -86,17 +85,17 @@ void IoPhase::start(DeviceOp op, Time now, const std::vector<std::size_t>& subse
 
 bool IoPhase::device_done(std::size_t i, DeviceOp op, const Status& status) {
   if (!running_ || i >= outcome_.size()) return false;
-  if (outcome_[i] == IoOutcome::queued) {
-    // Its earlier operation ended; now it gets this phase's.
-    outcome_[i] = IoOutcome::pending;
-    begin(i);
-    finish_if_done();
-    return false;
-  }
   if (op != op_ || outcome_[i] != IoOutcome::pending) return false;
   if (status) {
     outcome_[i] = IoOutcome::ok;
-    if (op == DeviceOp::read) devices_[i]->publish(starting_ ? started_ : clock_.now(), signals_);
+    if (op == DeviceOp::read) {
+      try {
+        devices_[i]->publish(starting_ ? started_ : clock_.now(), signals_);
+      } catch (const std::exception& e) {
+        outcome_[i] = IoOutcome::failed;
+        error_[i] = "device " + devices_[i]->name() + ": publishing its reading threw: " + e.what();
+      }
+    }
   } else {
     outcome_[i] = IoOutcome::failed;
     error_[i] = status.message();
@@ -109,7 +108,7 @@ bool IoPhase::device_done(std::size_t i, DeviceOp op, const Status& status) {
 void IoPhase::arm_deadline() {
   Time earliest = Time::max();
   for (std::size_t i = 0; i < outcome_.size(); ++i)
-    if (outcome_[i] == IoOutcome::pending || outcome_[i] == IoOutcome::queued)
+    if (outcome_[i] == IoOutcome::pending)
       earliest = std::min(earliest, started_ + deadline(i));
   if (earliest == Time::max()) return;
   if (deadline_timer_ != kNoTimer) clock_.cancel(deadline_timer_);
@@ -122,14 +121,13 @@ void IoPhase::arm_deadline() {
 void IoPhase::on_deadline() {
   const Time now = clock_.now();
   for (std::size_t i = 0; i < outcome_.size(); ++i) {
-    if ((outcome_[i] == IoOutcome::pending || outcome_[i] == IoOutcome::queued) && started_ + deadline(i) <= now) {
+    if (outcome_[i] == IoOutcome::pending && started_ + deadline(i) <= now) {
       std::ostringstream ms;
       ms << static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(deadline(i)).count()) / 1000.0;
       error_[i] = "device " + devices_[i]->name() + ": no answer to " + to_string(op_) + " within " + ms.str() + " ms";
-      const bool started = outcome_[i] == IoOutcome::pending;
       outcome_[i] = IoOutcome::late;
       --pending_;
-      if (started) devices_[i]->abandon();
+      devices_[i]->abandon();
     }
   }
   if (pending_ > 0) arm_deadline();

@@ -2,8 +2,9 @@
 // One asynchronous phase of a run: the same operation started on a set of devices at once, and
 // their completions collected against each device's deadline. A device that ends within its
 // deadline is `ok` or `failed`; one that has not ended by then is `late` and the phase stops
-// waiting for it; one still busy with an earlier operation is `busy` (cycle phases) or is started
-// as soon as it is free (safe-state phases, which must reach every device). When every device has
+// waiting for it (and the device abandons it); one still busy with an earlier operation is `busy`
+// (cycle phases) or has that operation abandoned and this one started (safe-state phases, which
+// must reach every device). When every device has
 // an outcome the phase calls its done handler, on the loop thread; when nothing had to wait, before
 // start() returns and without a timer (the fast path of in-process devices). Activation and the
 // safe state wait at least 2 s for a device, whatever its cycle deadline.
@@ -21,7 +22,7 @@
 
 namespace zhil {
 
-enum class IoOutcome : std::uint8_t { idle, pending, queued, ok, failed, late, busy };
+enum class IoOutcome : std::uint8_t { idle, pending, ok, failed, late, busy };
 const char* to_string(IoOutcome o);
 
 class IoPhase {
@@ -29,8 +30,8 @@ class IoPhase {
   IoPhase(Clock& clock, SignalTable& signals, std::vector<Device*> devices, std::vector<Duration> deadlines);
 
   // Starts `op` on the devices in `subset` (indices into the device list; all when empty).
-  // `wait_if_busy`: a busy device is started when its operation in flight ends, within its deadline.
-  void start(DeviceOp op, Time now, const std::vector<std::size_t>& subset, bool wait_if_busy,
+  // `preempt`: a busy device's operation in flight is abandoned and this one started instead.
+  void start(DeviceOp op, Time now, const std::vector<std::size_t>& subset, bool preempt,
              std::function<void()> done);
   bool running() const { return running_; }
   DeviceOp op() const { return op_; }

@@ -15,7 +15,14 @@ class RealTimeClock final : public Clock {
   Time now() const override;
   bool is_real_time() const override { return true; }
   bool run_one() override;
-  void restart() override { origin_ = std::chrono::steady_clock::now(); }
+  void restart() override {
+    const auto was = origin_;
+    origin_ = std::chrono::steady_clock::now();
+    timers_.shift(std::chrono::duration_cast<Duration>(origin_ - was));
+    if (armed_) timer_.cancel();  // re-armed against the new origin
+    armed_ = false;
+    arm();
+  }
   // Wake this much before each precise deadline and spin the rest: the kernel's timer wake-up is
   // late by tens to hundreds of microseconds, a spin on the steady clock is not. 0 disables.
   void set_spin(Duration spin) { spin_ = spin; }

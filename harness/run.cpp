@@ -90,6 +90,7 @@ struct Run::Impl : DeviceObserver {
   void activate();
   void schedule_timeline();
   void drive_until(const std::shared_ptr<bool>& flag);
+  void drive_until_safe(const std::shared_ptr<bool>& flag);
   void mark(std::size_t device, Quality q);
 
   // --- the cycle, as a state machine of asynchronous phases
@@ -242,6 +243,20 @@ void Run::Impl::configure() {
 // shared with the handler that sets it, which may still be pending if this throws.
 void Run::Impl::drive_until(const std::shared_ptr<bool>& flag) {
   while (!*flag && clock_->run_one()) {
+  }
+}
+
+// The same for the safe state: a peer that stalls simulated time is given up (its holds abandoned,
+// the stall recorded) and the clock driven on, so its deadline passes and the rest are reached.
+void Run::Impl::drive_until_safe(const std::shared_ptr<bool>& flag) {
+  for (;;) {
+    try {
+      drive_until(flag);
+      return;
+    } catch (const ClockStalled& e) {
+      clock_->abandon_holds();
+      event(clock_->now(), e.what());
+    }
   }
 }
 
@@ -550,8 +565,8 @@ void Run::Impl::safe_state() {
     if (members.empty()) continue;
     try {
       auto done = std::make_shared<bool>(false);
-      phase_->start(DeviceOp::safe_state, clock_->now(), members, /*wait_if_busy=*/true, [done] { *done = true; });
-      drive_until(done);
+      phase_->start(DeviceOp::safe_state, clock_->now(), members, /*preempt=*/true, [done] { *done = true; });
+      drive_until_safe(done);
       std::vector<std::string> command_error(devices_.size());
       Duration settle{0};
       for (std::size_t i : members) {
@@ -559,28 +574,47 @@ void Run::Impl::safe_state() {
         command_error[i] = phase_->error(i);
         settle = std::max(settle, settle_[i]);
       }
-      // Read back at once, and again every 20 ms until every device of the group is verified or
-      // its settle time is over: a real inverter ramping to zero is waited for, a device that is
-      // safe at once costs nothing.
+      // Read back at once, and again every 20 ms, each member until it is verified or its settle
+      // time is over: a real inverter ramping to zero is waited for, a device that is safe at once
+      // costs nothing. A member that does not answer is not asked again (its read took its whole
+      // deadline); one whose last read was before the end of its settle time is read once more,
+      // whatever a slow member did to the clock meanwhile.
       const Time commanded_at = clock_->now();
-      for (;;) {
-        done = std::make_shared<bool>(false);
-        phase_->start(DeviceOp::verify, clock_->now(), members, true, [done] { *done = true; });
-        drive_until(done);
-        bool all = true;
-        for (std::size_t i : members)
-          all = all && phase_->outcome(i) == IoOutcome::ok && devices_[i]->safe_state_report().verified;
-        if (all || clock_->now() - commanded_at >= settle) break;
+      std::vector<std::size_t> unsettled = members;
+      std::vector<Time> read_at(devices_.size(), commanded_at);
+      std::vector<IoOutcome> answer(devices_.size(), IoOutcome::idle);
+      std::vector<std::string> answer_error(devices_.size());
+      auto read_back = [&](const std::vector<std::size_t>& who) {
+        auto verified = std::make_shared<bool>(false);
+        const Time asked = clock_->now();
+        phase_->start(DeviceOp::verify, asked, who, true, [verified] { *verified = true; });
+        drive_until_safe(verified);
+        std::vector<std::size_t> still;
+        for (std::size_t i : who) {
+          answer[i] = phase_->outcome(i);
+          answer_error[i] = phase_->error(i);
+          read_at[i] = asked;
+          if (answer[i] == IoOutcome::ok && !devices_[i]->safe_state_report().verified) still.push_back(i);
+        }
+        return still;
+      };
+      unsettled = read_back(unsettled);
+      while (!unsettled.empty() && clock_->now() - commanded_at < settle) {
         auto waited = std::make_shared<bool>(false);
         const Duration wait = std::min<Duration>(std::chrono::milliseconds(20), settle - (clock_->now() - commanded_at));
         clock_->call_after(wait, [waited] { *waited = true; });
-        drive_until(waited);
+        drive_until_safe(waited);
+        unsettled = read_back(unsettled);
       }
+      std::vector<std::size_t> last_chance;
+      for (std::size_t i : unsettled)
+        if (read_at[i] < commanded_at + settle_[i]) last_chance.push_back(i);
+      if (!last_chance.empty()) read_back(last_chance);
       for (std::size_t i : members) {
         const SafeStateReport& r = devices_[i]->safe_state_report();
-        const bool answered = phase_->outcome(i) == IoOutcome::ok;
+        const bool answered = answer[i] == IoOutcome::ok;
         records[i].verified = answered && r.verified;
-        std::string detail = answered ? r.detail : "not read back: " + phase_->error(i);
+        std::string detail = answered ? r.detail : "not read back: " + answer_error[i];
         if (!records[i].commanded) detail = "not commanded: " + command_error[i] + "; " + detail;
         records[i].detail = detail;
       }
@@ -613,7 +647,8 @@ RunResult Run::Impl::finish() {
     in_cycle_ = false;
     stop(Verdict::error, e.what());
   }
-  if (clock_ && stop_verdict_ == Verdict::error) clock_->abandon_holds();  // a stalled peer must not block the safe state
+  // No cycle waits any more: held I/O (a stalled peer) must not keep the safe state's time still.
+  if (clock_) clock_->abandon_holds();
   Verdict verdict = Verdict::pass;
   std::string error;
   if (stopping_) {

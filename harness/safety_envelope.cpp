@@ -39,7 +39,7 @@ SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t, He
     const std::string n = d->name + ".";
     const InverterLimits& l = d->inverter_limits;
     Inverter inv{applied(t, n + iv::p_set), applied(t, n + iv::q_set), applied(t, n + iv::grid_forming_enable),
-                 need(t, n + iv::p_limit_discharge), need(t, n + iv::p_limit_charge), l, {}};
+                 need(t, n + iv::p_limit_discharge), need(t, n + iv::p_limit_charge), need(t, n + iv::p_ac), l, {}};
     for (const std::string& pn : d->packs) {
       const PackLimits& pl = st.find(pn)->pack_limits;
       const std::string m = pn + ".";
@@ -130,7 +130,10 @@ void SafetyEnvelope::apply(SignalTable& s, Time now) {
       set(s, p.i_ch_allowed, cool && soc < p.limits.soc_max ? p.limits.i_charge_max_a : 0.0);
     }
     // AC limits from DC ones: discharging, the inverter draws p/eta + its no-load loss from the bus.
-    const double dis_dc = bus_limit_w(s, inv, true), ch_dc = bus_limit_w(s, inv, false);
+    // A lost inverter (its own readings at fault quality) gets no power either way.
+    const bool inverter_lost = s.quality(inv.p_ac) == Quality::fault;
+    const double dis_dc = inverter_lost ? 0.0 : bus_limit_w(s, inv, true);
+    const double ch_dc = inverter_lost ? 0.0 : bus_limit_w(s, inv, false);
     const double hi = std::max(0.0, std::min(inv.limits.p_discharge_max_w,
                                              inv.limits.conversion_efficiency * dis_dc - inv.limits.no_load_loss_w));
     const double lo = -std::min(inv.limits.p_charge_max_w, ch_dc);

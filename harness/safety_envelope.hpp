@@ -45,7 +45,7 @@ class SafetyEnvelope {
     PackLimits limits;
   };
   struct Inverter {
-    SignalId p_set, q_set, grid_forming, p_limit_discharge, p_limit_charge;
+    SignalId p_set, q_set, grid_forming, p_limit_discharge, p_limit_charge, p_ac;
     InverterLimits limits;
     std::vector<Pack> packs;
   };

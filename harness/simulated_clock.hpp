@@ -15,7 +15,10 @@ class SimulatedClock final : public Clock {
   Time now() const override { return now_; }
   bool is_real_time() const override { return false; }
   bool run_one() override;
-  void restart() override { now_ = Time{0}; }
+  void restart() override {
+    timers_.shift(now_);
+    now_ = Time{0};
+  }
 
  private:
   bool wait_for_held_io();

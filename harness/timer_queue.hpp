@@ -30,6 +30,10 @@ class TimerQueue {
   // Removes the earliest live timer and hands over its handler.
   bool pop(Time* at, Handler* handler);
   void clear();
+  // Every pending timer `d` earlier (time starts again; order is unchanged).
+  void shift(Duration d) {
+    for (Entry& e : heap_) e.at -= d;
+  }
 
  private:
   struct Entry {

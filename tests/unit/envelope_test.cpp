@@ -335,7 +335,9 @@ devices:
   }
   for (const char* s : {"p_set", "q_set", "grid_forming_enable"}) command(std::string("inv1.") + s);
   for (const char* s : {"p_limit_discharge", "p_limit_charge"}) add(std::string("inv1.") + s, "1", SignalKind::limit);
+  add("inv1.p_ac", "W", SignalKind::measurement);
   t.freeze();
+  t.set(t.find("inv1.p_ac"), 0, Time(0));
   auto id = [&](const std::string& n) { return t.find(n); };
   auto pack = [&](const char* p, double soc) {
     t.set(id(std::string(p) + ".soc"), soc, Time(0));
@@ -367,4 +369,11 @@ devices:
   EXPECT_NEAR(t.value(id("inv1.p_set.applied")), 0.95 * 80e3, 1e-6);
   EXPECT_NEAR(t.value(id("inv1.p_limit_discharge")), 0.95 * 80e3, 1e-6);
   EXPECT_NEAR(t.value(id("inv1.p_limit_charge")), 2 * 60 * 800, 1e-6);
+  // The inverter itself lost (its readings at fault quality): no power either way.
+  t.set_quality(id("inv1.p_ac"), Quality::fault);
+  t.set(id("inv1.p_set"), -100e3, Time(0));
+  env.apply(t, Time(0));
+  EXPECT_EQ(t.value(id("inv1.p_set.applied")), 0.0);
+  EXPECT_EQ(t.value(id("inv1.p_limit_discharge")), 0.0);
+  EXPECT_EQ(t.value(id("inv1.p_limit_charge")), 0.0);
 }

@@ -951,11 +951,57 @@ TEST(Review, APeerThatNeverAnswersInSimulatedTimeIsAnErrorAndTheRestIsMadeSafe) 
   EXPECT_NE(r.error.find("simulated time stalled at t=5"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("pack1 read over loopback"), std::string::npos) << r.error;
   EXPECT_EQ(r.record.end_s, 5.0);
+  // The stalled read is given up: the safe state still reaches every device, pack1 included.
+  for (const auto& s : r.record.safe_state) EXPECT_TRUE(s.commanded && s.verified) << s.device << ": " << s.detail;
+}
+
+namespace {
+// Its driver throws from the safe-state command (as an Asio call can) or while publishing.
+class ThrowingDriver final : public test::DeviceDecorator {
+ public:
+  using DeviceDecorator::DeviceDecorator;
+
+ protected:
+  void on_safe_state() override { throw std::runtime_error("socket closed (test)"); }
+};
+}  // namespace
+
+TEST(Review, ADriverThatThrowsDoesNotKeepTheOthersFromTheSafeState) {
+  // inv1 and inv2 on one station: the first inverter's driver throws; the second must still be
+  // commanded and verified, and the first recorded as not commanded with the reason.
+  test::ScopedDecoratedModel bad("throwing-inverter", "inverter-simulator",
+                                 [](std::unique_ptr<Device> d) { return std::make_unique<ThrowingDriver>(std::move(d)); });
+  const std::string dir = test::scratch_dir("throwing");
+  std::string station = read(bench_station(dir));
+  station.replace(station.find("  - name: inv1"), std::string("  - name: inv1").size(), "  - name: inv0");
+  station.replace(station.find("model: inverter-simulator"), 25, "model: throwing-inverter");
+  station.replace(station.find("packs: [pack1]"), 14, "packs: [pack0]");
+  // a second inverter and pack, in-tree models
+  station += R"(  - name: inv1
+    role: inverter
+    model: inverter-simulator
+    params: {file: )" + test::source_path("fixtures/inverters/pcs-750kva.yaml") +
+             R"(, s_rated: 100 kVA, p_rated: 100 kW, i_max: 130 A, ramp_rate: 1 MW/s, no_load_loss: 200 W}
+    packs: [pack1]
+    limits: {p_discharge_max: 100 kW, p_charge_max: 100 kW, s_max: 100 kVA, no_load_loss: 300 W}
+  - name: pack0
+    role: pack
+    model: pack-simulator
+    params: {file: )" + test::source_path("fixtures/packs/zh-160kwh-16s.yaml") + R"(}
+    limits: {i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}
+)";
+  Fixture f("throwing", kQuiet, test::write_file(dir, "two.yaml", station));
+  auto run = f.make();
+  ASSERT_TRUE(run->until(Time(10s)));
+  run->request_stop(Verdict::aborted, "stop");
+  RunResult r = run->finish();
   for (const auto& s : r.record.safe_state) {
-    if (s.device == "pack1") {
-      EXPECT_FALSE(s.verified) << s.detail;
+    if (s.device == "inv0") {
+      EXPECT_FALSE(s.commanded);
+      EXPECT_NE(s.detail.find("socket closed (test)"), std::string::npos) << s.detail;
       continue;
     }
     EXPECT_TRUE(s.commanded && s.verified) << s.device << ": " << s.detail;
   }
+  EXPECT_EQ(r.verdict, Verdict::aborted);
 }
