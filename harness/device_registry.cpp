@@ -22,10 +22,4 @@ std::vector<std::string> DeviceRegistry::models() const {
   return out;
 }
 
-DeviceRegistration::DeviceRegistration(std::string model, DeviceModel factory) : model_(std::move(model)) {
-  DeviceRegistry::instance().add(model_, std::move(factory));
-}
-
-DeviceRegistration::~DeviceRegistration() { DeviceRegistry::instance().remove(model_); }
-
 }  // namespace zhil

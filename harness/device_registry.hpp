@@ -12,6 +12,7 @@
 #include "harness/bench.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/device.hpp"
+#include "harness/registration.hpp"
 
 namespace zhil {
 
@@ -44,15 +45,6 @@ class DeviceRegistry {
 };
 
 // Registers a model for as long as it lives (a static object in the driver's own file).
-class DeviceRegistration {
- public:
-  DeviceRegistration(std::string model, DeviceModel factory);
-  ~DeviceRegistration();
-  DeviceRegistration(const DeviceRegistration&) = delete;
-  DeviceRegistration& operator=(const DeviceRegistration&) = delete;
-
- private:
-  std::string model_;
-};
+using DeviceRegistration = Registration<DeviceRegistry, DeviceModel>;
 
 }  // namespace zhil

@@ -51,10 +51,4 @@ std::shared_ptr<const LinkSpec> LinkRegistry::parse(const ConfigNode& link) cons
   return it->second(link);
 }
 
-LinkRegistration::LinkRegistration(std::string type, LinkRegistry::Parser parser) : type_(std::move(type)) {
-  LinkRegistry::instance().add(type_, std::move(parser));
-}
-
-LinkRegistration::~LinkRegistration() { LinkRegistry::instance().remove(type_); }
-
 }  // namespace zhil

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/config/config_node.hpp"
+#include "harness/registration.hpp"
 #include "harness/time.hpp"
 
 namespace zhil {
@@ -43,15 +44,6 @@ class LinkRegistry {
 };
 
 // Registers a link type for as long as it lives (a static object in a driver's file or a plugin).
-class LinkRegistration {
- public:
-  LinkRegistration(std::string type, LinkRegistry::Parser parser);
-  ~LinkRegistration();
-  LinkRegistration(const LinkRegistration&) = delete;
-  LinkRegistration& operator=(const LinkRegistration&) = delete;
-
- private:
-  std::string type_;
-};
+using LinkRegistration = Registration<LinkRegistry, LinkRegistry::Parser>;
 
 }  // namespace zhil

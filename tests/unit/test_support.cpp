@@ -39,16 +39,17 @@ ConfigNode fixture_entry(const std::string& fixture) {
 
 namespace zhil::test {
 
-ScopedDecoratedModel::ScopedDecoratedModel(const std::string& model, const std::string& base, Wrap wrap)
-    : model_(model) {
+namespace {
+DeviceModel decorated(const std::string& base, const ScopedDecoratedModel::Wrap& wrap) {
   const DeviceModel* b = DeviceRegistry::instance().find(base);
   DeviceModel m = *b;
   m.description = "test: " + base + ", decorated";
-  auto build = b->build;
-  m.build = [build, wrap](DeviceBuildContext& c) { return wrap(build(c)); };
-  DeviceRegistry::instance().add(model, std::move(m));
+  m.build = [build = b->build, wrap](DeviceBuildContext& c) { return wrap(build(c)); };
+  return m;
 }
+}  // namespace
 
-ScopedDecoratedModel::~ScopedDecoratedModel() { DeviceRegistry::instance().remove(model_); }
+ScopedDecoratedModel::ScopedDecoratedModel(const std::string& model, const std::string& base, Wrap wrap)
+    : DeviceRegistration(model, decorated(base, wrap)) {}
 
 }  // namespace zhil::test

@@ -19,6 +19,7 @@ ConfigNode fixture_entry(const std::string& fixture);
 #include <memory>
 
 #include "harness/device_decorator.hpp"
+#include "harness/device_registry.hpp"
 
 namespace zhil::test {
 
@@ -28,14 +29,10 @@ using DeviceDecorator = zhil::DeviceDecorator;
 
 // Registers `model` (role of `base`) for the life of the object: the registry's `base` model,
 // wrapped by `wrap`.
-class ScopedDecoratedModel {
+class ScopedDecoratedModel : public DeviceRegistration {
  public:
   using Wrap = std::function<std::unique_ptr<Device>(std::unique_ptr<Device>)>;
   ScopedDecoratedModel(const std::string& model, const std::string& base, Wrap wrap);
-  ~ScopedDecoratedModel();
-
- private:
-  std::string model_;
 };
 
 }  // namespace zhil::test
