@@ -1,6 +1,7 @@
 #pragma once
 // A bench: the devices of a station, built (devices/station_builder) from the station file, and,
 // for simulated devices, the plant whose physics couples them.
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@ struct Bench {
   std::map<std::string, std::shared_ptr<void>> parts;
   std::vector<std::unique_ptr<Device>> devices;  // in station order
   std::vector<std::string> input_files;          // fixtures and limit sets its devices were built from
+  std::uint64_t memory_bytes = 0;                // what its models hold, as they estimate it
 
   template <class T, class Make>
   std::shared_ptr<T> part(const std::string& key, Make make) {

@@ -1,11 +1,29 @@
 #include "harness/host_signals.hpp"
 
+#include <cstring>
+
 #include <boost/asio/signal_set.hpp>
 
 namespace zhil {
 
+const std::vector<int>& terminating_signals() {
+  static const std::vector<int> list = [] {
+    std::vector<int> v{SIGHUP,  SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+                       SIGVTALRM, SIGPROF, SIGIO, SIGXCPU, SIGPWR, SIGSTKFLT};
+    for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) v.push_back(s);
+    return v;
+  }();
+  return list;
+}
+
+std::string signal_name(int sig) {
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX) return sig == SIGRTMIN ? "SIGRTMIN" : "SIGRTMIN+" + std::to_string(sig - SIGRTMIN);
+  if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+  return "signal " + std::to_string(sig);
+}
+
 struct HostSignalCapture::Set {
-  explicit Set(boost::asio::io_context& io) : signals(io, SIGINT, SIGTERM) {}
+  explicit Set(boost::asio::io_context& io) : signals(io) {}
   boost::asio::signal_set signals;
   std::function<void(int)> on_signal;
   void wait() {
@@ -18,9 +36,16 @@ struct HostSignalCapture::Set {
 };
 
 HostSignalCapture::HostSignalCapture(boost::asio::io_context& io, std::function<void(int)> on_signal) {
-  sigaction(SIGINT, nullptr, &old_int_);
-  sigaction(SIGTERM, nullptr, &old_term_);
   set_ = std::make_unique<Set>(io);
+  for (int sig : terminating_signals()) {
+    struct sigaction old{};
+    if (sigaction(sig, nullptr, &old) != 0) continue;
+    // A signal the host ignores (nohup sets SIGHUP to SIG_IGN) stays ignored.
+    if (old.sa_handler == SIG_IGN && !(old.sa_flags & SA_SIGINFO)) continue;
+    boost::system::error_code ec;
+    set_->signals.add(sig, ec);
+    if (!ec) saved_.emplace_back(sig, old);
+  }
   set_->on_signal = std::move(on_signal);
   set_->wait();
 }
@@ -30,8 +55,7 @@ HostSignalCapture::~HostSignalCapture() {
   set_->signals.cancel(ec);
   set_->signals.clear(ec);
   set_.reset();
-  sigaction(SIGINT, &old_int_, nullptr);
-  sigaction(SIGTERM, &old_term_, nullptr);
+  for (const auto& [sig, old] : saved_) sigaction(sig, &old, nullptr);
 }
 
 }  // namespace zhil

@@ -85,6 +85,7 @@ struct Run::Impl : DeviceObserver {
 
   // --- setup
   void begin_record();
+  Status prepare();
   void setup();
   void configure();
   void activate();
@@ -156,6 +157,9 @@ struct Run::Impl : DeviceObserver {
   std::uint64_t cycles_done_ = 0;
   std::size_t late_this_cycle_ = 0;
   LoopStats stats_;
+  bool prepared_ = false;
+  Status prepare_status_;
+  std::shared_ptr<OutputFolder> folder_;
   bool set_up_ = false, failed_setup_ = false, in_cycle_ = false, completed_ = false, finished_ = false;
   bool stopping_ = false;
   Verdict stop_verdict_ = Verdict::pass;
@@ -275,20 +279,42 @@ void Run::Impl::activate() {
                                                         : phase_->error(i));
 }
 
-void Run::Impl::setup() {
-  set_up_ = true;
+Status Run::Impl::prepare() {
+  if (prepared_) return prepare_status_;
+  prepared_ = true;
   if (opt_.real_time) clock_ = std::make_unique<RealTimeClock>(io_);
   else clock_ = std::make_unique<SimulatedClock>(io_);
   clock_->set_stall_limit(opt_.stall_limit);
   begin_record();
-  // SIGINT/SIGTERM are caught from here until the record is written: one that comes during setup
-  // aborts before the first cycle; one during the safe state or the record waits.
-  if (opt_.handle_signals)
-    signal_capture_.emplace(io_, [this](int sig) {
-      stop(Verdict::aborted, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
-    });
   try {
-    std::filesystem::create_directories(opt_.out_dir);
+    configure();
+  } catch (const std::bad_alloc&) {
+    prepare_status_ = Status::error("out of memory while binding the scenario to the station");
+  } catch (const std::exception& e) {
+    prepare_status_ = Status::error(e.what());
+  }
+  return prepare_status_;
+}
+
+void Run::Impl::setup() {
+  set_up_ = true;
+  // Terminating signals are caught from here until the record is written: one that comes during
+  // setup aborts before the first cycle; one during the safe state or the record waits. One the
+  // host caught before the run took over (while the files were loaded) counts as well.
+  if (opt_.handle_signals) {
+    signal_capture_.emplace(io_, [this](int sig) {
+      stop(Verdict::aborted, (sig == SIGINT ? "interrupted (" : "terminated (") + signal_name(sig) + ")");
+    });
+    if (opt_.pending_signal)
+      if (const int sig = opt_.pending_signal(); sig != 0)
+        stop(Verdict::aborted, (sig == SIGINT ? "interrupted (" : "terminated (") + signal_name(sig) +
+                                   ") before the run started");
+  }
+  try {
+    if (auto p = prepare(); !p) throw std::runtime_error(p.message());
+    // Only now that everything binds is anything created on disk.
+    folder_ = opt_.output ? opt_.output : OutputFolder::claim(opt_.out_dir, opt_.overwrite);
+    record_writer_ = std::make_shared<RecordWriter>(folder_);
     record_.station_sha256 = sha256_file_hex(st_.file);
     // Every file behind the run, so that a changed fixture or trace shows in the record.
     std::vector<std::string> files{sc_.file, st_.file};
@@ -298,14 +324,14 @@ void Run::Impl::setup() {
     std::sort(files.begin(), files.end());
     files.erase(std::unique(files.begin(), files.end()), files.end());
     for (const std::string& f : files) record_.inputs.emplace_back(record_path(f, opt_.path_base), sha256_file_hex(f));
-    configure();
-    series_ = std::make_shared<TimeseriesWriter>(opt_.out_dir + "/timeseries.csv", sc_.record);
-    record_writer_ = std::make_shared<RecordWriter>(opt_.out_dir);
+    series_ = std::make_shared<TimeseriesWriter>(folder_, sc_.record);
     sinks_.insert(sinks_.begin(), series_);
     sinks_.push_back(record_writer_);
-    RunInfo info{record_.run_id, opt_.out_dir, opt_.real_time};
+    RunInfo info{record_.run_id, folder_->path(), opt_.real_time};
     for (auto& s : sinks_)
       if (auto st = s->on_started(info, signals_); !st) throw std::runtime_error(st.message());
+    // A run killed from here on (SIGKILL, power loss) leaves a record that says it did not end.
+    if (auto st = record_writer_->write_running(record_); !st) throw std::runtime_error(st.message());
     activate();
     // Time starts at 0 now that the devices are up; the plant advances before every timer.
     clock_->restart();
@@ -707,13 +733,8 @@ RunResult Run::Impl::finish() {
   record_.ended_utc = utc_now();
   record_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   record_.speed_x = record_.wall_seconds > 0 ? record_.end_s / record_.wall_seconds : 0;
-  if (!record_writer_ && !opt_.out_dir.empty()) {
-    // Setup failed before the sinks existed: the record is still written.
-    std::error_code ec;
-    std::filesystem::create_directories(opt_.out_dir, ec);
-    record_writer_ = std::make_shared<RecordWriter>(opt_.out_dir);
-    sinks_.push_back(record_writer_);
-  }
+  if (record_writer_ && std::find(sinks_.begin(), sinks_.end(), record_writer_) == sinks_.end())
+    sinks_.push_back(record_writer_);  // setup failed before the sinks were started: the record is still written
   for (auto& s : sinks_) {
     if (s == record_writer_) {
       record_.verdict = verdict;
@@ -737,7 +758,8 @@ RunResult Run::Impl::finish() {
   signal_capture_.reset();
   result_.verdict = verdict;
   result_.error = error;
-  result_.record_path = record_writer_ ? record_writer_->record_path() : "";
+  result_.record_written = record_writer_ && record_writer_->written();
+  result_.record_path = result_.record_written ? record_writer_->record_path() : "";
   result_.record = record_;
   return result_;
 }
@@ -760,6 +782,16 @@ Run::~Run() {
 void Run::add_sink(std::shared_ptr<RunSink> sink) {
   if (impl_->set_up_) throw std::logic_error("Run::add_sink after setup(): sinks are added before the run starts");
   impl_->sinks_.push_back(std::move(sink));
+}
+
+void Run::set_output(std::shared_ptr<OutputFolder> folder) {
+  if (impl_->set_up_) throw std::logic_error("Run::set_output after setup()");
+  impl_->opt_.output = std::move(folder);
+}
+
+Status Run::prepare() {
+  if (impl_->set_up_ && !impl_->prepared_) return Status::error("Run::prepare after setup()");
+  return impl_->prepare();
 }
 
 bool Run::setup() {

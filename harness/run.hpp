@@ -3,6 +3,9 @@
 // Python):
 //
 //   Run run(station, scenario, bench, core, options);
+//   run.prepare();          bind the scenario to the station: every name resolved, every window
+//                           and unit checked; no file written, no device touched (zhil validate
+//                           stops here, and zhil run creates nothing before it passes)
 //   run.setup();            configure devices, bind scenario, core, envelope, checks; start sinks;
 //                           activate the devices
 //   run.step();             one cycle; run.until(t): cycles up to simulated time t
@@ -31,6 +34,7 @@
 #include "harness/clock.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/control_core.hpp"
+#include "harness/recording/output_folder.hpp"
 #include "harness/recording/test_record.hpp"
 #include "harness/run_sink.hpp"
 #include "harness/scenario/scenario.hpp"
@@ -41,10 +45,17 @@ struct RunOptions {
   bool real_time = false;
   std::uint64_t seed = 1;
   std::string out_dir;
+  // The results folder, already claimed by the host (a suite claims its scenarios' folders). If
+  // empty, setup() claims out_dir itself; overwrite lets it replace an earlier run's results.
+  std::shared_ptr<OutputFolder> output;
+  bool overwrite = false;
   // Files named in the record (station, scenario, inputs) are written relative to this folder (the
   // project root) when they are inside it, so records from two checkouts compare; else as given.
   std::string path_base;
-  bool handle_signals = true;   // SIGINT/SIGTERM abort the run (off in tests that run in-process)
+  // Terminating signals (SIGINT, SIGTERM, SIGHUP...) abort the run (off in tests that run in-process).
+  bool handle_signals = true;
+  // A signal the host caught before the run took over (0 if none): the run aborts before its first cycle.
+  std::function<int()> pending_signal;
   bool show_progress = false;   // simulated time, speed and ETA on stderr
   std::function<void(const std::string&)> on_started;  // called once the first cycle is scheduled
   // Test hook: called after every cycle with the table, e.g. to check what devices received.
@@ -56,7 +67,8 @@ struct RunOptions {
 struct RunResult {
   Verdict verdict = Verdict::error;
   std::string error;
-  std::string record_path;
+  std::string record_path;  // empty when no record could be written (see record_written)
+  bool record_written = false;
   TestRecord record;
 };
 
@@ -71,8 +83,15 @@ class Run {
   // Before setup(): a further sink (results store, live view); it is called after the time series
   // and before the record writer.
   void add_sink(std::shared_ptr<RunSink> sink);
+  // Before setup(): the results folder, claimed by the host once prepare() passed.
+  void set_output(std::shared_ptr<OutputFolder> folder);
 
-  // False if the run could not start; finish() then records why (verdict ERROR).
+  // Binds scenario, station, core and devices' signals (devices configure, nothing is activated,
+  // no file is written). An error names the file and line it came from. setup() calls it if the
+  // host did not.
+  Status prepare();
+  // False if the run could not start; finish() then records why (verdict ERROR), in the results
+  // folder if it could be claimed.
   bool setup();
   // Runs one cycle (and the timeline events before it). False once the run has ended: completed,
   // stopped, or failed.

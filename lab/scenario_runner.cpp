@@ -6,8 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "devices/station_builder.hpp"
-#include "harness/config/config_error.hpp"
+#include "lab/process_signals.hpp"
 #include "lab/project_paths.hpp"
 
 namespace zhil::lab {
@@ -23,37 +22,48 @@ std::string utc_stamp() {
 
 ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   ScenarioRunOutcome out;
-  Scenario scenario;
-  StationConfig station;
-  Bench bench;
-  std::unique_ptr<ControlCore> core;
-  // Everything that can be wrong with the files is found here, before any device is touched.
+  PrepareRequest pr;
+  pr.scenario_file = rq.scenario_file;
+  pr.station_file = rq.station_file;
+  pr.seed = rq.seed;
+  pr.limits = rq.limits;
+  pr.options.real_time = rq.real_time;
+  pr.options.path_base = find_project_root();
+  pr.options.show_progress = rq.show_progress;
+  pr.options.pending_signal = pending_process_signal;
+  if (rq.announce_start)
+    pr.options.on_started = [](const std::string& id) { std::cout << "started run " << id << std::endl; };
+  std::unique_ptr<PreparedRun> prepared;
+  // Everything that can be wrong with the files is found here, before anything is created or any
+  // device is touched: the same checks as zhil validate.
   try {
-    scenario = load_scenario(rq.scenario_file);
-    out.scenario_name = scenario.name;
-    const std::string root = find_project_root();
-    const std::string station_file =
-        rq.station_file.empty() ? resolve_station(scenario.station, scenario.directory, root) : rq.station_file;
-    station = load_station(station_file);
-    core = CoreRegistry::instance().create(station.core);
-    if (!core) throw ConfigError(station.file + ": unknown control core '" + station.core + "'");
-    bench = build_bench(station, rq.seed.value_or(scenario.seed));
+    prepared = prepare_run(pr);
+  } catch (const std::bad_alloc&) {
+    out.message = "out of memory while loading the scenario and building the station";
+    return out;
   } catch (const std::exception& e) {
-    out.verdict = Verdict::error;
     out.message = e.what();
     return out;
   }
-  out.out_dir = rq.out_dir.empty() ? "results/" + scenario.name + "-" + utc_stamp() : rq.out_dir;
-  RunOptions opt;
-  opt.real_time = rq.real_time;
-  opt.seed = rq.seed.value_or(scenario.seed);
-  opt.out_dir = out.out_dir;
-  opt.path_base = find_project_root();
-  opt.show_progress = rq.show_progress;
-  if (rq.announce_start)
-    opt.on_started = [](const std::string& id) { std::cout << "started run " << id << std::endl; };
+  out.scenario_name = prepared->scenario.name;
+  const std::string dir = rq.output ? rq.output->path()
+                          : rq.out_dir.empty() ? "results/" + prepared->scenario.name + "-" + utc_stamp()
+                                               : rq.out_dir;
+  std::shared_ptr<OutputFolder> folder = rq.output;
+  if (!folder) {
+    try {
+      folder = OutputFolder::claim(dir, rq.overwrite);
+    } catch (const std::exception& e) {
+      out.message = e.what();
+      return out;
+    }
+  }
+  out.out_dir = dir;
+  // The folder is handed to the run through its options: Run keeps a copy of them at construction,
+  // so set it on the prepared run's own options before setup.
+  prepared->run->set_output(folder);
   try {
-    out.result = execute_run(station, scenario, bench, std::move(core), opt);
+    out.result = prepared->run->run_to_end();
     out.verdict = out.result.verdict;
     out.message = out.result.error;
   } catch (const std::exception& e) {

@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 
-#include "harness/run.hpp"
 #include "harness/bench.hpp"
+#include "harness/recording/output_folder.hpp"
+#include "harness/run.hpp"
+#include "lab/run_preparation.hpp"
 
 namespace zhil::lab {
 
@@ -16,6 +18,9 @@ struct ScenarioRunRequest {
   std::optional<std::uint64_t> seed;
   bool real_time = false;
   std::string out_dir;  // empty: results/<scenario>-<time>
+  bool overwrite = false;  // replace an earlier run's results in out_dir
+  std::shared_ptr<OutputFolder> output;  // already claimed (a suite's scenario folder); else out_dir is
+  ResourceLimits limits;
   bool show_progress = false;
   bool announce_start = false;  // print "started <run id>" on stdout when the first cycle is due
 };
@@ -23,9 +28,9 @@ struct ScenarioRunRequest {
 struct ScenarioRunOutcome {
   Verdict verdict = Verdict::error;
   std::string scenario_name;
-  std::string out_dir;
+  std::string out_dir;   // empty when nothing was created
   std::string message;  // the error, for ERROR before a record could be written
-  RunResult result;
+  RunResult result;     // result.record_written says whether record.json is on disk
 };
 
 ScenarioRunOutcome run_scenario(const ScenarioRunRequest& request);

@@ -2,50 +2,87 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
+#include <set>
 #include <iostream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "harness/config/config_node.hpp"
+#include "harness/recording/output_folder.hpp"
+#include "lab/process_signals.hpp"
 #include "lab/scenario_runner.hpp"
 
 namespace zhil::lab {
 namespace fs = std::filesystem;
 
-namespace {
-struct Entry {
-  std::string file;
-  std::string expect = "PASS";
-  std::string why;
-};
-}  // namespace
+SuiteFile load_suite(const std::string& path) {
+  SuiteFile suite;
+  suite.file = path;
+  ConfigNode root = ConfigNode::load_file(path);
+  root.expect_keys({"suite", "description", "scenarios"});
+  suite.name = root.require("suite").as_string();
+  if (suite.name.empty() || suite.name.find_first_of("/\\<>&\"") != std::string::npos)
+    root["suite"].fail("a suite name is a non-empty word without / \\ < > & \"");
+  const fs::path dir = fs::path(path).parent_path();
+  std::set<std::string> stems;
+  for (const ConfigNode& e : root.require("scenarios").items()) {
+    e.expect_keys({"file", "expect", "why"});
+    SuiteEntry en;
+    en.where = e.where();
+    en.file = (dir / e.require("file").as_string()).lexically_normal().string();
+    en.expect = e.get_string("expect", "PASS");
+    if (en.expect != "PASS" && en.expect != "FAIL") e["expect"].fail("expect is PASS or FAIL");
+    en.why = e.get_string("why", "");
+    std::error_code ec;
+    if (!fs::is_regular_file(en.file, ec)) e["file"].fail("no scenario file " + en.file);
+    if (!stems.insert(fs::path(en.file).stem().string()).second)
+      e["file"].fail("a second scenario named " + fs::path(en.file).stem().string() +
+                     ": their result folders would collide");
+    suite.entries.push_back(en);
+  }
+  if (suite.entries.empty()) root["scenarios"].fail("a suite needs at least one scenario");
+  return suite;
+}
 
 int run_suite(const SuiteRequest& rq) {
-  std::vector<Entry> entries;
-  std::string suite_name;
+  SuiteFile suite;
   try {
-    ConfigNode root = ConfigNode::load_file(rq.suite_file);
-    root.expect_keys({"suite", "description", "scenarios"});
-    suite_name = root.require("suite").as_string();
-    const fs::path dir = fs::path(rq.suite_file).parent_path();
-    for (const ConfigNode& e : root.require("scenarios").items()) {
-      e.expect_keys({"file", "expect", "why"});
-      Entry en;
-      en.file = (dir / e.require("file").as_string()).lexically_normal().string();
-      en.expect = e.get_string("expect", "PASS");
-      if (en.expect != "PASS" && en.expect != "FAIL") e["expect"].fail("expect is PASS or FAIL");
-      en.why = e.get_string("why", "");
-      if (!fs::exists(en.file)) e["file"].fail("no scenario file " + en.file);
-      entries.push_back(en);
-    }
+    suite = load_suite(rq.suite_file);
   } catch (const std::exception& e) {
     std::cerr << "zhil suite: " << e.what() << "\n";
     return 2;
   }
+  // Every scenario is checked before any runs: a broken fifth scenario does not waste four runs.
+  int invalid = 0;
+  for (const SuiteEntry& en : suite.entries) {
+    PrepareRequest pr;
+    pr.scenario_file = en.file;
+    pr.station_file = rq.station_file;
+    pr.seed = rq.seed;
+    pr.limits = rq.limits;
+    pr.options.handle_signals = false;
+    try {
+      (void)prepare_run(pr);
+    } catch (const std::exception& e) {
+      std::cerr << "zhil suite: " << en.where << ": " << en.file << ": " << e.what() << "\n";
+      ++invalid;
+    }
+  }
+  if (invalid) {
+    std::cerr << "zhil suite: " << invalid << " scenario(s) invalid; nothing ran\n";
+    return 2;
+  }
   const std::string out = rq.out_dir.empty() ? "results/suite-" + utc_stamp() : rq.out_dir;
-  fs::create_directories(out);
+  std::shared_ptr<OutputFolder> folder;
+  try {
+    folder = OutputFolder::claim(out, rq.overwrite);
+  } catch (const std::exception& e) {
+    std::cerr << "zhil suite: " << e.what() << "\n";
+    return 2;
+  }
+  const std::string suite_name = suite.name;
+  const auto& entries = suite.entries;
   std::cout << "suite " << suite_name << ": " << entries.size() << " scenarios, results in " << out << "\n";
 
   nlohmann::ordered_json summary;
@@ -56,8 +93,9 @@ int run_suite(const SuiteRequest& rq) {
   md << "# zhil suite report: " << suite_name << "\n\n| scenario | verdict | expected | checks failed | record |\n"
      << "|---|---|---|---|---|\n";
   int worst = 0;
+  bool aborted = false;
   std::size_t n = 0, unexpected = 0;
-  for (const Entry& en : entries) {
+  for (const SuiteEntry& en : entries) {
     ++n;
     const std::string stem = fs::path(en.file).stem().string();
     ScenarioRunRequest r;
@@ -65,9 +103,22 @@ int run_suite(const SuiteRequest& rq) {
     r.station_file = rq.station_file;
     r.seed = rq.seed;
     r.out_dir = out + "/" + stem;
+    r.limits = rq.limits;
     r.show_progress = rq.show_progress;
     const auto t0 = std::chrono::steady_clock::now();
-    ScenarioRunOutcome o = run_scenario(r);
+    if (pending_process_signal() != 0 || aborted) {
+      md << "| " << stem << " | NOT RUN | " << en.expect << " | - | - |\n";
+      ++unexpected;
+      worst = 2;
+      continue;
+    }
+    ScenarioRunOutcome o;
+    try {
+      r.output = folder->claim_subfolder(stem, false);  // the suite's folder was emptied when claimed
+      o = run_scenario(r);
+    } catch (const std::exception& e) {
+      o.message = e.what();
+    }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::string verdict = to_string(o.verdict);
     const bool as_expected = verdict == en.expect;
@@ -85,6 +136,8 @@ int run_suite(const SuiteRequest& rq) {
                 r.out_dir.c_str());
     if (!o.message.empty() && o.verdict != Verdict::pass) std::printf("           %s\n", o.message.c_str());
     std::fflush(stdout);
+    // A signal stopped this scenario: the operator wants the suite stopped, not the next one begun.
+    aborted = o.verdict == Verdict::aborted;
     md << "| " << stem << " | " << verdict << " | " << en.expect << " | " << (failed.empty() ? "-" : failed) << " | "
        << stem << "/record.json |\n";
     summary["scenarios"].push_back({{"file", en.file}, {"scenario", o.scenario_name}, {"verdict", verdict},
@@ -100,11 +153,24 @@ int run_suite(const SuiteRequest& rq) {
   md << "\nSuite verdict: **" << verdict << "** (" << entries.size() - unexpected << " of " << entries.size()
      << " scenarios gave their expected verdict).\n\nNegative examples are expected to FAIL: they show that a "
         "broken check is caught.\n";
-  std::ofstream(out + "/suite.json") << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-  std::ofstream(out + "/report.md") << md.str();
-  std::ofstream(out + "/junit.xml") << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" << suite_name
-                                    << "\" tests=\"" << entries.size() << "\" failures=\"" << unexpected << "\">\n"
-                                    << junit.str() << "</testsuite>\n";
+  const std::string junit_text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" + suite_name +
+                                 "\" tests=\"" + std::to_string(entries.size()) + "\" failures=\"" +
+                                 std::to_string(unexpected) + "\">\n" + junit.str() + "</testsuite>\n";
+  bool written = true;
+  for (const auto& [name, text] :
+       {std::pair<std::string, std::string>{"suite.json", summary.dump(2, ' ', false,
+                                                                       nlohmann::ordered_json::error_handler_t::replace) +
+                                                              "\n"},
+        {"report.md", md.str()},
+        {"junit.xml", junit_text}})
+    if (Status st = folder->replace(name, text); !st) {
+      std::cerr << "zhil suite: " << st.message() << "\n";
+      written = false;
+    }
+  if (!written) {
+    std::cout << "suite verdict: ERROR (its report could not be written)\n";
+    return 2;
+  }
   std::cout << "suite verdict: " << verdict << "\nreport: " << out << "/report.md\n";
   return worst;
 }

@@ -121,7 +121,15 @@ namespace {
 const DeviceRegistration kPackSimulator("pack-simulator", {
     "pack", "zinc-halogen pack simulator (BMS, per-module physics, strip cycle)", /*build_order=*/0,
     [](DeviceBuildContext& c) {
-      PackModel& m = site_of(c).add_pack(c.device.name, load_pack_params(c.device.params, &c.bench.input_files), c.seed);
+      const PackParams params = load_pack_params(c.device.params, &c.bench.input_files);
+      SiteSimulator& site = site_of(c);
+      // Bounded as a whole, not per pack: 4,096 packs of 1,000 modules would exhaust memory.
+      constexpr long kMaxSiteModules = 65536;
+      if (site.total_modules() + params.modules > kMaxSiteModules)
+        c.device.entry.fail("the simulated site would have more than " + std::to_string(kMaxSiteModules) +
+                            " pack modules in all (" + c.device.name + " adds " + std::to_string(params.modules) + ")");
+      c.bench.memory_bytes += 4096 + 512 * static_cast<std::uint64_t>(params.modules);
+      PackModel& m = site.add_pack(c.device.name, params, c.seed);
       return SimulatorFaces::instance().reach(c, &m);
     }});
 }  // namespace

@@ -18,6 +18,11 @@ namespace zhil::sim {
 
 class SiteSimulator final : public Plant {
  public:
+  long total_modules() const {
+    long n = 0;
+    for (const auto& p : packs_) n += p->params().modules;
+    return n;
+  }
   explicit SiteSimulator(double f_nominal_hz) : grid_(f_nominal_hz) {}
 
   PackModel& add_pack(const std::string& name, const PackParams& p, std::uint64_t seed);

@@ -92,6 +92,7 @@ const DeviceConfig* StationConfig::find(const std::string& name) const {
 }
 
 StationConfig load_station(const std::string& path) {
+  constexpr long kMaxDevices = 2048;
   ConfigNode root = ConfigNode::load_file(path);
   root.expect_keys({"station", "description", "cycle", "grid", "core", "devices", "deadline", "fault_after",
                     "safe_state_settle"});
@@ -115,6 +116,7 @@ StationConfig load_station(const std::string& path) {
   ConfigNode core = root.require("core");
   core.expect_keys({"name", "params"});
   st.core = core.require("name").as_string();
+  st.core_where = core.require("name").where();
   st.core_params = core["params"];
 
   std::set<std::string> names;
@@ -125,7 +127,11 @@ StationConfig load_station(const std::string& path) {
                        "fault_after", "safe_state_settle"});
     const DeviceTiming timing = read_timing(entry, st.timing);
     const std::shared_ptr<const LinkSpec> link = LinkRegistry::instance().parse(entry["link"]);
-    long count = entry.has("count") ? entry["count"].as_integer(1, 4096) : 1;
+    long count = entry.has("count") ? entry["count"].as_integer(1, kMaxDevices) : 1;
+    // Bounded as a whole: eight entries of 4,096 would otherwise build a 32,768-device station.
+    if (st.devices.size() + static_cast<std::size_t>(count) > static_cast<std::size_t>(kMaxDevices))
+      (entry.has("count") ? entry["count"] : entry).fail("a station has at most " + std::to_string(kMaxDevices) +
+                                                          " devices in all");
     std::string pattern = entry.require("name").as_string();
     if (count > 1 && pattern.find("{i}") == std::string::npos)
       entry["name"].fail("with count > 1 the name needs '{i}', e.g. pack{i}");

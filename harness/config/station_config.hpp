@@ -64,6 +64,7 @@ struct StationConfig {
   double nominal_voltage_v = 480.0;
   DeviceTiming timing;  // defaults for every device
   std::string core = "reference";
+  std::string core_where;  // file:line:column of core.name
   ConfigNode core_params;
   std::vector<DeviceConfig> devices;
 

@@ -1,8 +1,6 @@
 #include "harness/recording/test_record.hpp"
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -16,17 +14,6 @@ using json = nlohmann::ordered_json;
 json number_or_null(std::optional<double> v) {
   if (!v || !std::isfinite(*v)) return nullptr;
   return *v;
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(tmp + ": cannot create");
-    out << text;
-    if (!out.flush()) throw std::runtime_error(tmp + ": write failed");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 json evidence_json(const std::optional<Evidence>& e) {
@@ -54,7 +41,7 @@ std::string xml_escape(const std::string& s) {
 
 }  // namespace
 
-void write_record_json(const TestRecord& r, const std::string& path) {
+std::string record_json_text(const TestRecord& r, bool running) {
   json j;
   j["schema"] = "zhil.record/1";
   j["run"] = {{"id", r.run_id},
@@ -70,7 +57,7 @@ void write_record_json(const TestRecord& r, const std::string& path) {
                              {"completion_p50_us", r.rt_completion_p50_us},
                              {"completion_p99_us", r.rt_completion_p99_us},
                              {"completion_max_us", r.rt_completion_max_us}, {"tuning", r.rt_tuning}};
-  j["verdict"] = to_string(r.verdict);
+  j["verdict"] = running ? "RUNNING" : to_string(r.verdict);
   j["error"] = r.error.empty() ? json(nullptr) : json(r.error);
   j["software"] = {{"name", "zhil"}, {"version", r.software_version}};
   j["mode"] = r.real_time ? "real-time" : "simulated";
@@ -114,10 +101,10 @@ void write_record_json(const TestRecord& r, const std::string& path) {
   j["events_dropped"] = r.events_dropped;
   j["timeseries"] = {{"file", r.timeseries_file}, {"rows", r.timeseries_rows}, {"columns", r.timeseries_columns}};
   // Replace rather than throw on invalid UTF-8 in a name: the record must always be written.
-  write_atomically(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-void write_junit_xml(const TestRecord& r, const std::string& path) {
+std::string junit_xml_text(const TestRecord& r) {
   std::size_t failures = 0, errors = 0;
   for (const auto& c : r.checks) failures += c.outcome == CheckOutcome::fail;
   for (const auto& m : r.measurements) failures += m.outcome == "FAIL";
@@ -163,21 +150,37 @@ void write_junit_xml(const TestRecord& r, const std::string& path) {
     x << "  <testcase classname=\"" << cls << "\" name=\"run\"><error message=\"" << to_string(r.verdict) << ": "
       << xml_escape(r.error) << "\"/></testcase>\n";
   x << "</testsuite>\n";
-  write_atomically(path, x.str());
+  return x.str();
 }
 
 }  // namespace zhil
 
 namespace zhil {
 
-Status RecordWriter::on_finished(TestRecord& record) {
+Status RecordWriter::write_running(const TestRecord& record) {
   try {
-    write_record_json(record, dir_ + "/record.json");
-    write_junit_xml(record, dir_ + "/junit.xml");
+    return folder_->replace("record.json", record_json_text(record, true));
   } catch (const std::exception& e) {
     return Status::error(std::string("record not written: ") + e.what());
   }
-  return Status::ok();
+}
+
+Status RecordWriter::on_finished(TestRecord& record) {
+  try {
+    // junit.xml first: record.json is the one that says the run is over, and says so even when
+    // junit.xml could not be written.
+    Status j = folder_->replace("junit.xml", junit_xml_text(record));
+    if (!j) {
+      record.verdict = Verdict::error;
+      record.error = (record.error.empty() ? "" : record.error + "; ") + j.message();
+    }
+    Status s = folder_->replace("record.json", record_json_text(record));
+    if (!s) return Status::error("record not written: " + s.message());
+    written_ = true;
+    return j;
+  } catch (const std::exception& e) {
+    return Status::error(std::string("record not written: ") + e.what());
+  }
 }
 
 }  // namespace zhil

@@ -4,10 +4,12 @@
 // limits and verdict, and the safe-state report. Everything that differs between two identical
 // simulated runs (run id, wall-clock times, real-time jitter) lives under the one "run" key.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "harness/recording/output_folder.hpp"
 #include "harness/run_sink.hpp"
 #include "harness/scenario/check.hpp"
 #include "harness/scenario/measurement.hpp"
@@ -68,19 +70,25 @@ struct TestRecord {
   std::size_t timeseries_columns = 0;
 };
 
-// Both write atomically (temporary file, then rename), so a reader never sees half a record.
-void write_record_json(const TestRecord& r, const std::string& path);
-void write_junit_xml(const TestRecord& r, const std::string& path);
+// The texts of record.json and junit.xml. A record of a run still going (`running`) has the
+// verdict RUNNING: that is what a run killed outright (SIGKILL, power loss) leaves.
+std::string record_json_text(const TestRecord& r, bool running = false);
+std::string junit_xml_text(const TestRecord& r);
 
-// record.json and junit.xml in the run's folder, as the last sink of a run.
+// record.json and junit.xml in the run's folder, as the last sink of a run. Each is replaced
+// atomically (OutputFolder::replace), so a reader never sees half a record.
 class RecordWriter final : public RunSink {
  public:
-  explicit RecordWriter(std::string dir) : dir_(std::move(dir)) {}
+  explicit RecordWriter(std::shared_ptr<const OutputFolder> folder) : folder_(std::move(folder)) {}
+  // When the run starts: a record that says RUNNING, replaced at the end.
+  Status write_running(const TestRecord& record);
   Status on_finished(TestRecord& record) override;
-  std::string record_path() const { return dir_ + "/record.json"; }
+  std::string record_path() const { return folder_->file("record.json"); }
+  bool written() const { return written_; }  // the final record is on disk
 
  private:
-  std::string dir_;
+  std::shared_ptr<const OutputFolder> folder_;
+  bool written_ = false;
 };
 
 }  // namespace zhil

@@ -2,11 +2,21 @@
 // timeseries.csv, a sink of the run: first column t (simulated seconds since the start), then the
 // signals the scenario records (all of them unless it says `record:`), in table order. Numbers are
 // written with std::to_chars (shortest exact form), so the same run gives the same bytes, and a t
-// of 29.4 s is written "29.4". Buffered; flush() pushes everything recorded so far to the file.
-#include <cstdio>
+// of 29.4 s is written "29.4".
+//
+// Rows are kept in memory and written whole, a batch at a time, with write(2) checked: a run that
+// is killed leaves whole rows on disk (a stdio buffer would have been cut mid-row), and a full disk
+// or an I/O error is returned, never hidden. A write that fails part-way is cut back to the last
+// whole row, so the file and the record's row count agree.
+//
+// Limit: the kernel may still cut a single write(2) at a page boundary if the process is killed
+// with SIGKILL inside that call or the machine loses power during writeback; the record then says
+// RUNNING, and a reader must treat a last line without its newline as absent.
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "harness/recording/output_folder.hpp"
 #include "harness/recording/signal_selection.hpp"
 #include "harness/run_sink.hpp"
 
@@ -14,8 +24,9 @@ namespace zhil {
 
 class TimeseriesWriter final : public RunSink {
  public:
-  TimeseriesWriter(std::string path, std::vector<RecordPattern> patterns = {})
-      : path_(std::move(path)), patterns_(std::move(patterns)) {}
+  TimeseriesWriter(std::shared_ptr<const OutputFolder> folder, std::vector<RecordPattern> patterns = {},
+                   std::string name = "timeseries.csv")
+      : folder_(std::move(folder)), name_(std::move(name)), patterns_(std::move(patterns)) {}
   ~TimeseriesWriter() override;
   TimeseriesWriter(const TimeseriesWriter&) = delete;
   TimeseriesWriter& operator=(const TimeseriesWriter&) = delete;
@@ -27,16 +38,23 @@ class TimeseriesWriter final : public RunSink {
   Status on_finished(TestRecord& record) override;
 
   Status close();
-  std::uint64_t rows() const { return rows_; }
+  std::uint64_t rows() const { return rows_on_disk_; }  // whole rows written to the file
   std::size_t columns() const { return ids_.size(); }
+  // Bytes one row takes at most (for the output estimate before a run).
+  static std::size_t max_row_bytes(std::size_t columns) { return 25 * (columns + 1) + 1; }
 
  private:
-  std::string path_;
+  Status write_batch();
+
+  std::shared_ptr<const OutputFolder> folder_;
+  std::string name_;
   std::vector<RecordPattern> patterns_;
   std::vector<SignalId> ids_;
-  std::FILE* file_ = nullptr;
-  std::vector<char> line_;
-  std::uint64_t rows_ = 0;
+  int fd_ = -1;
+  std::string batch_;            // whole rows not yet written
+  std::uint64_t rows_in_batch_ = 0, rows_on_disk_ = 0;
+  std::uint64_t bytes_on_disk_ = 0;
+  std::string error_;            // the first write error; later rows are refused with it
 };
 
 }  // namespace zhil

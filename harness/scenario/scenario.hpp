@@ -86,6 +86,7 @@ struct Scenario {
   std::string directory;
   std::string sha256;
   std::string station;  // a name (fixtures/stations/NAME.yaml) or a path relative to the file
+  std::string station_where;  // file:line:column of `station:` (the file's start when defaulted)
   Duration duration{0};
   std::uint64_t seed = 1;
   std::optional<Duration> cycle;

@@ -211,6 +211,7 @@ Scenario load_scenario(const std::string& path) {
     root["scenario"].fail("a scenario name is 1-64 letters, digits, '-' or '_'");
   sc.description = root.get_string("description", "");
   sc.station = root.get_string("station", "simulated");
+  sc.station_where = root.has("station") ? root["station"].where() : root.where();
   sc.duration = root.require("duration").as_duration();
   if (sc.duration <= Duration{0}) root["duration"].fail("duration must be > 0");
   if (sc.duration > std::chrono::hours(24 * 366)) root["duration"].fail("duration longer than a year");

@@ -11,7 +11,11 @@
 #include "harness/device_registry.hpp"
 #include "harness/link.hpp"
 #include "harness/scenario/scenario.hpp"
+#include "devices/station_builder.hpp"
+#include "harness/config/config_error.hpp"
 #include "lab/plugins.hpp"
+#include "lab/process_signals.hpp"
+#include "lab/run_preparation.hpp"
 #include "lab/project_paths.hpp"
 #include "lab/scenario_runner.hpp"
 #include "lab/suite_runner.hpp"
@@ -21,17 +25,26 @@ using namespace zhil;
 
 namespace {
 
-int cmd_run(const std::string& scenario, const std::string& station, bool realtime, std::optional<std::uint64_t> seed,
-            const std::string& out) {
+struct RunFlags {
+  std::string station, out;
+  bool realtime = false, overwrite = false;
+  std::optional<std::uint64_t> seed;
+  lab::ResourceLimits limits;
+};
+
+int cmd_run(const std::string& scenario, const RunFlags& f) {
   lab::ScenarioRunRequest r;
   r.scenario_file = scenario;
-  r.station_file = station;
-  r.real_time = realtime;
-  r.seed = seed;
-  r.out_dir = out;
+  r.station_file = f.station;
+  r.real_time = f.realtime;
+  r.seed = f.seed;
+  r.out_dir = f.out;
+  r.overwrite = f.overwrite;
+  r.limits = f.limits;
   r.show_progress = isatty(STDERR_FILENO);
   r.announce_start = true;
   lab::ScenarioRunOutcome o = lab::run_scenario(r);
+  // Printing may fail (stdout closed: `zhil run ... | head`); the verdict and exit code stand.
   if (o.out_dir.empty()) {
     std::cerr << "zhil run: " << o.message << "\n";
     std::cout << "ERROR " << scenario << " (nothing ran)\n";
@@ -52,7 +65,8 @@ int cmd_run(const std::string& scenario, const std::string& station, bool realti
   std::cout << to_string(o.verdict) << " " << o.scenario_name << "  (" << rec.end_s << " s simulated in "
             << rec.wall_seconds << " s, " << static_cast<long>(rec.speed_x) << "x)\n";
   if (!o.message.empty()) std::cout << "  reason: " << o.message << "\n";
-  std::cout << "record: " << o.out_dir << "/record.json\n";
+  if (o.result.record_written) std::cout << "record: " << o.result.record_path << "\n";
+  else std::cout << "no record written (see the reason above)\n";
   return exit_code(o.verdict);
 }
 
@@ -98,15 +112,46 @@ int cmd_list(const std::string& root_opt) {
   return 0;
 }
 
-int cmd_validate(const std::vector<std::string>& files) {
+// Validates as run would: a scenario with its station, fixtures, core and every name bound; a
+// station with its fixtures and devices built; a suite with every scenario in it.
+int cmd_validate(const std::vector<std::string>& files, const RunFlags& f) {
   int bad = 0;
-  for (const auto& f : files) {
+  auto scenario = [&](const std::string& file, const std::string& label) {
+    lab::PrepareRequest pr;
+    pr.scenario_file = file;
+    pr.station_file = f.station;
+    pr.seed = f.seed;
+    pr.limits = f.limits;
+    pr.options.real_time = f.realtime;
+    pr.options.handle_signals = false;
     try {
-      // A station file has "station:", a scenario "scenario:".
-      ConfigNode root = ConfigNode::load_file(f);
-      if (root.has("station") && !root.has("scenario")) load_station(f);
-      else load_scenario(f);
-      std::cout << "ok       " << f << "\n";
+      auto p = lab::prepare_run(pr);
+      std::cout << "ok       " << label << "  (station " << p->station.name << ", " << p->bench.devices.size()
+                << " devices, " << p->run->signals().size() << " signals; output about "
+                << lab::human_bytes(p->estimate.output_bytes) << ")\n";
+    } catch (const std::exception& e) {
+      std::cout << "INVALID  " << e.what() << "\n";
+      ++bad;
+    }
+  };
+  for (const auto& file : files) {
+    try {
+      // A station file has "station:", a scenario "scenario:", a suite "suite:".
+      ConfigNode root = ConfigNode::load_file(file);
+      if (root.has("suite")) {
+        const lab::SuiteFile suite = lab::load_suite(file);
+        std::cout << "ok       " << file << "  (suite " << suite.name << ", " << suite.entries.size()
+                  << " scenarios)\n";
+        for (const auto& e : suite.entries) scenario(e.file, "  " + e.file);
+      } else if (root.has("station") && !root.has("scenario")) {
+        StationConfig st = load_station(file);
+        if (!CoreRegistry::instance().create(st.core))
+          throw ConfigError(st.core_where + ": unknown control core '" + st.core + "'");
+        Bench bench = build_bench(st, f.seed.value_or(1));
+        std::cout << "ok       " << file << "  (" << bench.devices.size() << " devices)\n";
+      } else {
+        scenario(file, file);
+      }
     } catch (const std::exception& e) {
       std::cout << "INVALID  " << e.what() << "\n";
       ++bad;
@@ -118,34 +163,46 @@ int cmd_validate(const std::vector<std::string>& files) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lab::install_process_signal_handling();
   CLI::App app{"zhil: hardware-in-the-loop test harness for zinc-halogen battery packs and inverters"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("zhil ") + ZHIL_VERSION);
 
   auto* run = app.add_subcommand("run", "run one scenario; exit 0 PASS, 1 FAIL, 2 ERROR or ABORTED");
-  std::string scenario, station, out;
-  bool realtime = false;
-  std::optional<std::uint64_t> seed;
-  run->add_option("scenario", scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
-  run->add_option("--station", station, "station YAML file (default: the one the scenario names)")->check(CLI::ExistingFile);
-  run->add_flag("--realtime", realtime, "run in real time (default: simulated time, as fast as possible)");
-  run->add_option("--seed", seed, "random seed (default: the scenario's)");
-  run->add_option("--out", out, "result folder (default: results/<scenario>-<time>)");
+  std::string scenario;
+  RunFlags flags;
+  double max_output_gb = 4.0, max_memory_gb = 4.0;
+  run->add_option("scenario", scenario, "scenario YAML file")->required();
+  run->add_option("--station", flags.station, "station YAML file (default: the one the scenario names)");
+  run->add_flag("--realtime", flags.realtime, "run in real time (default: simulated time, as fast as possible)");
+  run->add_option("--seed", flags.seed, "random seed (default: the scenario's)");
+  run->add_option("--out", flags.out, "result folder (default: results/<scenario>-<time>)");
+  run->add_flag("--overwrite", flags.overwrite, "replace an earlier run's results in --out");
 
   auto* suite = app.add_subcommand("suite", "run a scenario suite on the built-in simulated station");
   std::string suite_file;
-  suite->add_option("suite", suite_file, "suite file (default: scenarios/suite.yaml)")->check(CLI::ExistingFile);
-  suite->add_option("--station", station, "run every scenario on this station")->check(CLI::ExistingFile);
-  suite->add_option("--seed", seed, "random seed for every scenario");
-  suite->add_option("--out", out, "result folder (default: results/suite-<time>)");
+  suite->add_option("suite", suite_file, "suite file (default: scenarios/suite.yaml)");
+  suite->add_option("--station", flags.station, "run every scenario on this station");
+  suite->add_option("--seed", flags.seed, "random seed for every scenario");
+  suite->add_option("--out", flags.out, "result folder (default: results/suite-<time>)");
+  suite->add_flag("--overwrite", flags.overwrite, "replace an earlier suite's results in --out");
 
   auto* list = app.add_subcommand("list", "list scenarios and stations");
   std::string root;
   list->add_option("--root", root, "zhil checkout (default: found from here or from the program)");
 
-  auto* validate = app.add_subcommand("validate", "check scenario or station files without running them");
+  auto* validate = app.add_subcommand(
+      "validate", "check scenario, station or suite files as `run` would, without running anything");
   std::vector<std::string> files;
   validate->add_option("files", files, "YAML files")->required();
+  validate->add_option("--station", flags.station, "validate scenarios against this station");
+
+  for (auto* sub : {run, suite, validate}) {
+    sub->add_option("--max-output", max_output_gb, "refuse a run that would write more than this many GB (default 4)")
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--max-memory", max_memory_gb, "refuse a run that would need more than this many GB (default 4)")
+        ->check(CLI::PositiveNumber);
+  }
 
   std::vector<std::string> plugins;
   for (auto* sub : {run, suite, list, validate})
@@ -153,22 +210,26 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
 
   CLI11_PARSE(app, argc, argv);
+  flags.limits.max_output_bytes = static_cast<std::uint64_t>(max_output_gb * 1e9);
+  flags.limits.max_memory_bytes = static_cast<std::uint64_t>(max_memory_gb * 1e9);
   for (const auto& p : plugins)
     if (auto s = lab::load_plugin(p); !s) {
       std::cerr << "zhil: " << s.message() << "\n";
       return 2;
     }
-  if (run->parsed()) return cmd_run(scenario, station, realtime, seed, out);
+  if (run->parsed()) return cmd_run(scenario, flags);
   if (suite->parsed()) {
     lab::SuiteRequest r;
     r.suite_file = suite_file.empty() ? lab::find_project_root() + "/scenarios/suite.yaml" : suite_file;
-    r.station_file = station;
-    r.seed = seed;
-    r.out_dir = out;
+    r.station_file = flags.station;
+    r.seed = flags.seed;
+    r.out_dir = flags.out;
+    r.overwrite = flags.overwrite;
+    r.limits = flags.limits;
     r.show_progress = isatty(STDERR_FILENO);
     return lab::run_suite(r);
   }
   if (list->parsed()) return cmd_list(root);
-  if (validate->parsed()) return cmd_validate(files);
+  if (validate->parsed()) return cmd_validate(files, flags);
   return 2;
 }

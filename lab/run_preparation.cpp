@@ -1,0 +1,96 @@
+#include "lab/run_preparation.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "devices/station_builder.hpp"
+#include "harness/config/config_error.hpp"
+#include "harness/recording/signal_selection.hpp"
+#include "harness/recording/timeseries_writer.hpp"
+#include "lab/project_paths.hpp"
+
+namespace zhil::lab {
+namespace {
+
+// Bytes a recorded number takes on average in timeseries.csv (measured on the project's scenarios:
+// 8-9 for physical values written shortest-exact, more for states of charge, 1 for zeros).
+constexpr std::uint64_t kBytesPerValue = 12;
+// What one signal costs in the table, the core's and the envelope's bindings, and the checks.
+constexpr std::uint64_t kBytesPerSignal = 512;
+
+ResourceEstimate estimate(const PreparedRun& p, const RunOptions& opt) {
+  ResourceEstimate e;
+  Run& run = *p.run;
+  const Duration cycle = p.scenario.cycle.value_or(p.station.cycle);
+  const Duration interval = p.scenario.record_interval.value_or(cycle);
+  e.rows = static_cast<std::uint64_t>(p.scenario.duration / std::max(interval, cycle)) + 1;
+  e.columns = select_signals(run.signals(), p.scenario.record).size();
+  e.output_bytes = (64u << 10) + e.rows * ((e.columns + 1) * kBytesPerValue + 1);
+  e.memory_bytes = run.signals().size() * kBytesPerSignal + (2u << 20);  // + the time series' batch
+  e.memory_bytes += p.bench.memory_bytes;
+  for (const DerivedSpec& d : p.scenario.derived)
+    e.memory_bytes += 8 * static_cast<std::uint64_t>(d.window / cycle + 2);
+  (void)opt;
+  return e;
+}
+
+}  // namespace
+
+std::string human_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) v /= 1000, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& rq) {
+  auto p = std::make_unique<PreparedRun>();
+  p->scenario = load_scenario(rq.scenario_file);
+  const std::string root = find_project_root();
+  std::string station_file = rq.station_file;
+  if (station_file.empty()) {
+    station_file = resolve_station(p->scenario.station, p->scenario.directory, root);
+    try {
+      p->station = load_station(station_file);
+    } catch (const ConfigError& e) {
+      // A station that cannot be found is the scenario's error, at its `station:` line.
+      if (std::string(e.what()).find(": cannot open") != std::string::npos ||
+          std::string(e.what()).find(": not a regular file") != std::string::npos)
+        throw ConfigError(p->scenario.station_where + ": station '" + p->scenario.station + "': " + e.what());
+      throw;
+    }
+  } else {
+    p->station = load_station(station_file);
+  }
+  std::unique_ptr<ControlCore> core = CoreRegistry::instance().create(p->station.core);
+  if (!core) {
+    std::string known;
+    for (const auto& n : CoreRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;
+    throw ConfigError(p->station.core_where + ": unknown control core '" + p->station.core + "' (known: " + known +
+                      ")");
+  }
+  const std::uint64_t seed = rq.seed.value_or(p->scenario.seed);
+  p->bench = build_bench(p->station, seed);
+  RunOptions opt = rq.options;
+  opt.seed = seed;
+  p->run = std::make_unique<Run>(p->station, p->scenario, p->bench, std::move(core), opt);
+  if (Status s = p->run->prepare(); !s) throw ConfigError(s.message());
+  p->estimate = estimate(*p, opt);
+  const ResourceEstimate& e = p->estimate;
+  if (e.output_bytes > rq.limits.max_output_bytes)
+    throw ConfigError(p->scenario.file + ": this run would write about " + human_bytes(e.output_bytes) + " (" +
+                      std::to_string(e.rows) + " rows of " + std::to_string(e.columns) +
+                      " signals in timeseries.csv), over the limit of " + human_bytes(rq.limits.max_output_bytes) +
+                      ": record fewer signals (record:) or less often (record_interval:), or raise the limit "
+                      "with --max-output");
+  if (e.memory_bytes > rq.limits.max_memory_bytes)
+    throw ConfigError(p->station.file + ": this run would need about " + human_bytes(e.memory_bytes) +
+                      " of memory, over the limit of " + human_bytes(rq.limits.max_memory_bytes) +
+                      ": use a smaller station, or raise the limit with --max-memory");
+  return p;
+}
+
+}  // namespace zhil::lab
