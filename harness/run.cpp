@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "harness/cycle_timing.hpp"
+#include "harness/config/config_error.hpp"
 #include "harness/host_signals.hpp"
 #include "harness/io_phase.hpp"
 #include "harness/real_time_clock.hpp"
@@ -237,8 +238,27 @@ void Run::Impl::configure() {
     auto it = index.find(name);
     return it == index.end() ? nullptr : &devices_[static_cast<std::size_t>(it->second)]->health();
   });
-  for (const CheckSpec& c : sc_.checks) checks_.emplace_back(c, signals_);
-  for (const MeasurementSpec& m : sc_.measurements) measurements_.emplace_back(m, signals_);
+  // A window must hold at least one cycle, or its check or measurement could never be decided
+  // (from 10.01 s until 10.09 s with a 100 ms cycle). Cycles run at k * cycle.
+  auto holds_a_cycle = [this](Time from, Time until) {
+    const auto k = (from.count() + cycle_.count() - 1) / cycle_.count();
+    return Time{Duration{k * cycle_.count()}} <= until;
+  };
+  for (const CheckSpec& c : sc_.checks) {
+    Time until = c.until.value_or(sc_.duration);
+    if (c.kind == CheckKind::eventually || c.kind == CheckKind::settles) until = std::min(until, c.from + c.within);
+    if (!holds_a_cycle(c.from, until))
+      throw ConfigError(c.where + ": check '" + c.name + "': its window (" + seconds_text(c.from) + " s to " +
+                        seconds_text(until) + " s) holds no cycle of " + seconds_text(cycle_) + " s");
+    checks_.emplace_back(c, signals_);
+  }
+  for (const MeasurementSpec& m : sc_.measurements) {
+    const Time until = m.until.value_or(sc_.duration);
+    if (!holds_a_cycle(m.from, until))
+      throw ConfigError(m.where + ": measurement '" + m.name + "': its window (" + seconds_text(m.from) + " s to " +
+                        seconds_text(until) + " s) holds no cycle of " + seconds_text(cycle_) + " s");
+    measurements_.emplace_back(m, signals_);
+  }
   phase_.emplace(*clock_, signals_, devices_, deadlines_);
 }
 
@@ -705,7 +725,20 @@ RunResult Run::Impl::finish() {
     record_.measurements.push_back(m.result(last_cycle_, completed));
     any_fail = any_fail || record_.measurements.back().outcome == "FAIL";
   }
+  // A check or measurement that a completed run could not decide is not a pass: the test did not
+  // test what it says. A failure still wins (the device did fail something).
+  std::string undecided;
+  if (completed) {
+    for (const auto& c : record_.checks)
+      if (c.outcome == CheckOutcome::incomplete) undecided += (undecided.empty() ? "" : ", ") + ("check " + c.name);
+    for (const auto& m : record_.measurements)
+      if (m.outcome == "INCOMPLETE") undecided += (undecided.empty() ? "" : ", ") + ("measurement " + m.name);
+  }
   if (verdict == Verdict::pass && any_fail) verdict = Verdict::fail;
+  if (!undecided.empty()) {
+    if (verdict == Verdict::pass) verdict = Verdict::error;
+    error = (error.empty() ? "" : error + "; ") + "not decided although the run completed: " + undecided;
+  }
   // Locations in the scenario, named as the record names the scenario file.
   auto relocate = [this](std::string& where) {
     if (where.rfind(sc_.file + ":", 0) == 0) where = record_.scenario_file + where.substr(sc_.file.size());

@@ -144,6 +144,18 @@ double ConfigNode::as_quantity(const std::string& unit) const {
   return *q.value;
 }
 
+double ConfigNode::as_quantity_in(const std::string& unit, double lo, double hi) const {
+  const double v = as_quantity(unit);
+  if (!(v >= lo && v <= hi)) fail("'" + as_string() + "' is outside the physical range: must be " + range_text(lo, hi, unit));
+  return v;
+}
+
+double ConfigNode::get_quantity_in(const std::string& key, const std::string& unit, double fallback, double lo,
+                                   double hi) const {
+  ConfigNode n = (*this)[key];
+  return n.defined() ? n.as_quantity_in(unit, lo, hi) : fallback;
+}
+
 Duration ConfigNode::as_duration() const {
   double s = as_quantity("s");
   if (s < 0) fail("a duration cannot be negative");

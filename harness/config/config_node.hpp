@@ -57,6 +57,8 @@ class ConfigNode {
   std::string as_string() const;
   double as_number() const;                          // plain finite number
   double as_quantity(const std::string& unit) const;  // "1.2 MW" -> 1.2e6 (unit "W")
+  // The same, refused unless lo <= value <= hi (a physical range: no -60 Hz, no 1e300 V).
+  double as_quantity_in(const std::string& unit, double lo, double hi) const;
   Duration as_duration() const;                      // "100 ms", "24 h", or seconds
   double as_time_of_day() const;                     // "15:30" or a duration; seconds after midnight
   long as_integer(long min, long max) const;
@@ -65,6 +67,7 @@ class ConfigNode {
   // Convenience: optional keys with defaults.
   std::string get_string(const std::string& key, const std::string& fallback) const;
   double get_quantity(const std::string& key, const std::string& unit, double fallback) const;
+  double get_quantity_in(const std::string& key, const std::string& unit, double fallback, double lo, double hi) const;
   double get_number(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
 

@@ -31,6 +31,17 @@ double LayeredConfig::require_quantity(const std::string& key, const std::string
   return require(key).as_quantity(unit);
 }
 
+double LayeredConfig::quantity_in(const std::string& key, const std::string& unit, double fallback, double lo,
+                                  double hi) const {
+  ConfigNode n = get(key);
+  return n.defined() ? n.as_quantity_in(unit, lo, hi) : fallback;
+}
+
+double LayeredConfig::require_quantity_in(const std::string& key, const std::string& unit, double lo,
+                                          double hi) const {
+  return require(key).as_quantity_in(unit, lo, hi);
+}
+
 std::string LayeredConfig::where() const {
   return overrides_.defined() ? overrides_.where() : base_.defined() ? base_.where() : "<defaults>";
 }

@@ -16,6 +16,9 @@ class LayeredConfig {
   void expect_keys(const std::vector<std::string>& allowed) const;
   double quantity(const std::string& key, const std::string& unit, double fallback) const;
   double require_quantity(const std::string& key, const std::string& unit) const;
+  // Refused (at the layer's file:line:column) unless lo <= value <= hi.
+  double quantity_in(const std::string& key, const std::string& unit, double fallback, double lo, double hi) const;
+  double require_quantity_in(const std::string& key, const std::string& unit, double lo, double hi) const;
   std::string where() const;
 
  private:

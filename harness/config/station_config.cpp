@@ -25,11 +25,11 @@ bool valid_name(const std::string& n) {
 PackLimits read_pack_limits(const ConfigNode& n) {
   n.expect_keys({"i_charge_max", "i_discharge_max", "soc_min", "soc_max", "t_max"});
   PackLimits l;
-  l.i_charge_max_a = n.require("i_charge_max").as_quantity("A");
-  l.i_discharge_max_a = n.require("i_discharge_max").as_quantity("A");
-  l.soc_min = n.require("soc_min").as_quantity("1");
-  l.soc_max = n.require("soc_max").as_quantity("1");
-  l.t_max_c = n.require("t_max").as_quantity("degC");
+  l.i_charge_max_a = n.require("i_charge_max").as_quantity_in("A", 0, 1e5);
+  l.i_discharge_max_a = n.require("i_discharge_max").as_quantity_in("A", 0, 1e5);
+  l.soc_min = n.require("soc_min").as_quantity_in("1", 0, 1);
+  l.soc_max = n.require("soc_max").as_quantity_in("1", 0, 1);
+  l.t_max_c = n.require("t_max").as_quantity_in("degC", -40, 150);
   if (l.i_charge_max_a < 0 || l.i_discharge_max_a < 0) n.fail("current limits must be >= 0");
   if (!(0 <= l.soc_min && l.soc_min < l.soc_max && l.soc_max <= 1))
     n.fail("need 0 <= soc_min < soc_max <= 1");
@@ -39,11 +39,11 @@ PackLimits read_pack_limits(const ConfigNode& n) {
 InverterLimits read_inverter_limits(const ConfigNode& n) {
   n.expect_keys({"p_discharge_max", "p_charge_max", "s_max", "conversion_efficiency", "no_load_loss"});
   InverterLimits l;
-  l.p_discharge_max_w = n.require("p_discharge_max").as_quantity("W");
-  l.p_charge_max_w = n.require("p_charge_max").as_quantity("W");
-  l.s_max_va = n.require("s_max").as_quantity("VA");
+  l.p_discharge_max_w = n.require("p_discharge_max").as_quantity_in("W", 0, 1e9);
+  l.p_charge_max_w = n.require("p_charge_max").as_quantity_in("W", 0, 1e9);
+  l.s_max_va = n.require("s_max").as_quantity_in("VA", 1, 1e9);
   l.conversion_efficiency = n.get_quantity("conversion_efficiency", "1", l.conversion_efficiency);
-  l.no_load_loss_w = n.get_quantity("no_load_loss", "W", l.no_load_loss_w);
+  l.no_load_loss_w = n.get_quantity_in("no_load_loss", "W", l.no_load_loss_w, 0, 1e7);
   if (!(l.conversion_efficiency > 0.5 && l.conversion_efficiency <= 1)) n["conversion_efficiency"].fail("must be in (0.5, 1]");
   if (l.no_load_loss_w < 0) n["no_load_loss"].fail("must be >= 0");
   if (l.p_discharge_max_w < 0 || l.p_charge_max_w < 0 || l.s_max_va <= 0)
@@ -108,7 +108,8 @@ StationConfig load_station(const std::string& path) {
   if (ConfigNode g = root["grid"]; g.defined()) {
     g.expect_keys({"nominal_frequency", "nominal_voltage"});
     st.nominal_frequency_hz = g.get_quantity("nominal_frequency", "Hz", 60.0);
-    st.nominal_voltage_v = g.get_quantity("nominal_voltage", "V", 480.0);
+    // From a 208 V bench supply to a 345 kV transmission feed.
+    st.nominal_voltage_v = g.get_quantity_in("nominal_voltage", "V", 480.0, 100, 500e3);
     if (st.nominal_frequency_hz != 50.0 && st.nominal_frequency_hz != 60.0)
       g["nominal_frequency"].fail("nominal frequency must be 50 Hz or 60 Hz");
   }

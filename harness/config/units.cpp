@@ -51,6 +51,55 @@ std::optional<double> parse_finite_number(std::string_view text) {
   return v;
 }
 
+namespace {
+// The number at the front of `text` and where its unit starts.
+std::size_t number_end(std::string_view text) {
+  std::size_t split = 0;
+  while (split < text.size()) {
+    char c = text[split];
+    bool numeric = (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+';
+    bool exponent = (c == 'e' || c == 'E') && split + 1 < text.size() &&
+                    ((text[split + 1] >= '0' && text[split + 1] <= '9') || text[split + 1] == '-' ||
+                     text[split + 1] == '+') && split > 0;
+    if (!numeric && !exponent) break;
+    ++split;
+  }
+  return split;
+}
+}  // namespace
+
+bool is_known_unit(std::string_view unit) {
+  for (const auto& s : kSpellings)
+    if (s.si == unit) return true;
+  return false;
+}
+
+std::string range_text(double lo, double hi, std::string_view unit) {
+  auto num = [](double v) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+  };
+  const std::string u = unit == "1" ? "" : " " + std::string(unit);
+  return "between " + num(lo) + u + " and " + num(hi) + u;
+}
+
+QuantityParse parse_quantity_any(std::string_view text, std::string* si_unit) {
+  text = trim(text);
+  const std::size_t split = number_end(text);
+  std::string_view spelled = trim(text.substr(split));
+  if (spelled.empty()) {
+    if (si_unit) si_unit->clear();
+    return parse_quantity(text, "1");
+  }
+  for (const auto& s : kSpellings)
+    if (s.text == spelled) {
+      if (si_unit) *si_unit = std::string(s.si);
+      return parse_quantity(text, s.si);
+    }
+  return {std::nullopt, "unknown unit '" + std::string(spelled) + "' in '" + std::string(text) + "'"};
+}
+
 QuantityParse parse_quantity(std::string_view text, std::string_view unit) {
   text = trim(text);
   // Split at the first character that cannot belong to a number.

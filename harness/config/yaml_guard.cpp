@@ -1,6 +1,5 @@
 #include "harness/config/yaml_guard.hpp"
 
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -10,6 +9,7 @@
 #include <yaml-cpp/parser.h>
 
 #include "harness/config/config_error.hpp"
+#include "harness/config/regular_file.hpp"
 
 namespace zhil {
 namespace {
@@ -147,13 +147,7 @@ YAML::Node load_yaml_text(const std::string& text, const std::string& file, cons
 }
 
 YAML::Node load_yaml_file(const std::string& path, const YamlLimits& limits) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ":1:1: cannot open file");
-  std::string text;
-  // Read at most one byte past the limit, so a huge file costs no more than the limit.
-  text.resize(limits.max_bytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  std::string text = read_regular_file(path, limits.max_bytes, "YAML file");
   return load_yaml_text(text, path, limits);
 }
 

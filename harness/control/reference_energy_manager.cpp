@@ -12,18 +12,22 @@ void ReferenceEnergyManager::configure(const CoreContext& c, CoreIo& io) {
   c.params.expect_keys({"grid_import_limit", "import_ramp_limit", "charge_margin", "soc_reserve", "soc_max",
                         "derate_start", "derate_end", "frequency_deadband", "strip_window", "strip_max_defer",
                         "backup", "pack_energy", "import_margin"});
-  p_.import_margin_w = c.params.quantity("import_margin", "W", p_.import_margin_w);
-  p_.import_limit_w = c.params.quantity("grid_import_limit", "W", p_.import_limit_w);
-  p_.import_ramp_w_per_s = c.params.quantity("import_ramp_limit", "W/s", p_.import_ramp_w_per_s);
-  p_.charge_margin_w = c.params.quantity("charge_margin", "W", p_.charge_margin_w);
-  p_.soc_reserve = c.params.quantity("soc_reserve", "1", p_.soc_reserve);
-  p_.soc_max = c.params.quantity("soc_max", "1", p_.soc_max);
-  p_.derate_start_c = c.params.quantity("derate_start", "degC", p_.derate_start_c);
-  p_.derate_end_c = c.params.quantity("derate_end", "degC", p_.derate_end_c);
-  p_.f_deadband_hz = c.params.quantity("frequency_deadband", "Hz", p_.f_deadband_hz);
-  p_.strip_window_s = c.params.quantity("strip_window", "s", p_.strip_window_s);
-  p_.strip_max_defer_s = c.params.quantity("strip_max_defer", "s", p_.strip_max_defer_s);
-  p_.energy_capacity_wh = c.params.quantity("pack_energy", "Wh", 160e3);
+  // Physical ranges: a negative import limit, a 200 % state of charge or a zero ramp limit is a
+  // typo, refused where it is written rather than run.
+  constexpr double kMaxPower = 1e10;  // 10 GW: above any site
+  p_.import_margin_w = c.params.quantity_in("import_margin", "W", p_.import_margin_w, 0, kMaxPower);
+  p_.import_limit_w = c.params.quantity_in("grid_import_limit", "W", p_.import_limit_w, 0, kMaxPower);
+  p_.import_ramp_w_per_s = c.params.quantity_in("import_ramp_limit", "W/s", p_.import_ramp_w_per_s, 1e-3, kMaxPower);
+  p_.charge_margin_w = c.params.quantity_in("charge_margin", "W", p_.charge_margin_w, 0, kMaxPower);
+  p_.soc_reserve = c.params.quantity_in("soc_reserve", "1", p_.soc_reserve, 0, 1);
+  p_.soc_max = c.params.quantity_in("soc_max", "1", p_.soc_max, 0, 1);
+  p_.derate_start_c = c.params.quantity_in("derate_start", "degC", p_.derate_start_c, -40, 150);
+  p_.derate_end_c = c.params.quantity_in("derate_end", "degC", p_.derate_end_c, -40, 150);
+  p_.f_deadband_hz = c.params.quantity_in("frequency_deadband", "Hz", p_.f_deadband_hz, 0, 5);
+  p_.strip_window_s = c.params.quantity_in("strip_window", "s", p_.strip_window_s, 0, 30 * 86400.0);
+  p_.strip_max_defer_s = c.params.quantity_in("strip_max_defer", "s", p_.strip_max_defer_s, 0, 30 * 86400.0);
+  p_.energy_capacity_wh = c.params.quantity_in("pack_energy", "Wh", 160e3, 1, 1e9);
+  if (p_.soc_reserve >= p_.soc_max) c.params.get("soc_reserve").fail("soc_reserve must be below soc_max");
   if (ConfigNode b = c.params.get("backup"); b.defined()) p_.backup = b.as_bool();
   if (p_.derate_end_c <= p_.derate_start_c) c.params.get("derate_end").fail("derate_end must be above derate_start");
 

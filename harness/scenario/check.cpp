@@ -20,8 +20,13 @@ Check::Check(const CheckSpec& spec, const SignalTable& signals) : spec_(spec), s
     if (spec.kind == CheckKind::settles) {
       signal_ = signals.find(spec.signal);
       if (signal_ == kNoSignal) throw std::runtime_error("unknown signal '" + spec.signal + "'");
+      const std::string& su = signals.info(signal_).unit;
+      if (!spec.unit.empty() && spec.unit != su)
+        throw std::runtime_error("value in " + spec.unit + " but " + spec.signal + " is in " + su);
     } else {
       expression_.emplace(spec.expression, signals);
+      // A condition that reads no signal is a constant: it tests nothing about the bench.
+      if (expression_->inputs().empty()) throw std::runtime_error("'" + spec.expression + "' reads no signal");
     }
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(spec.where + ": check '" + spec.name + "': " + e.what());
@@ -54,15 +59,27 @@ void Check::evaluate(Time now) {
     evidence_ = evidence(now, spec_.signal + " is not a finite number");
     return;
   }
+  // An expression can itself give NaN or infinity from finite inputs (0/0, x/0): that is not a
+  // truth value, and it is a violation whatever the kind of check.
+  double value = 0;
+  if (expression_) {
+    value = expression_->evaluate();
+    if (!std::isfinite(value)) {
+      violated_ = true;
+      evidence_ = evidence(now, std::string("condition evaluates to ") + (std::isnan(value) ? "NaN" : "infinity"));
+      return;
+    }
+  }
+  const bool holds = value != 0.0;
   switch (spec_.kind) {
     case CheckKind::always:
-      if (!expression_->holds()) {
+      if (!holds) {
         violated_ = true;
         evidence_ = evidence(now, "condition false");
       }
       break;
     case CheckKind::never:
-      if (expression_->holds()) {
+      if (holds) {
         violated_ = true;
         evidence_ = evidence(now, "condition true");
       }
@@ -73,7 +90,7 @@ void Check::evaluate(Time now) {
       if (now > deadline) {
         violated_ = true;
         evidence_ = evidence(now, "condition not reached within " + std::to_string(to_seconds(spec_.within)) + " s");
-      } else if (expression_->holds()) {
+      } else if (holds) {
         reached_ = true;
         evidence_ = evidence(now, "condition reached");
       }

@@ -33,7 +33,9 @@ class Measurement {
   SignalId id_;
   double scale_ = 1.0;  // integral of W in Wh: 1/3600
   bool any_ = false;
-  double acc_ = 0;      // max/min/final value, or the running integral
+  double acc_ = 0;      // max/min/final value, or the running integral of (v - ref_)
+  double comp_ = 0;     // Neumaier compensation of acc_
+  double ref_ = 0;      // the first value: integrating deviations from it keeps a constant exact
   double last_v_ = 0;
   Time first_{0}, last_{0};
 };

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <map>
+#include <sstream>
 #include <numbers>
 
+#include "harness/config/regular_file.hpp"
 #include "harness/config/units.hpp"
 
 namespace zhil {
@@ -139,14 +142,45 @@ class CsvProfile final : public Profile {
 
 // CSV traces: "t,value" rows (a header line is allowed), t in seconds, strictly increasing.
 // Hand-written because Debian has no maintained C++ CSV library; the format is two numbers a line.
+std::shared_ptr<const std::vector<std::pair<double, double>>> parse_trace(const ConfigNode& where,
+                                                                            const std::string& path,
+                                                                            const std::string& text);
+
+// A trace used by many events (or many runs in one process) is read and parsed once: keyed by
+// path, size and modification time, so an edited trace is read again.
 std::shared_ptr<const std::vector<std::pair<double, double>>> read_trace(const ConfigNode& where,
                                                                            const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) where.fail("CSV profile '" + path + "' is not a regular file");
-  constexpr std::uintmax_t kMaxBytes = 64u << 20;
-  if (std::filesystem::file_size(path, ec) > kMaxBytes) where.fail("CSV profile '" + path + "' is larger than 64 MiB");
-  std::ifstream in(path);
-  if (!in) where.fail("cannot open CSV profile '" + path + "'");
+  struct Cached {
+    std::uintmax_t size;
+    std::filesystem::file_time_type mtime;
+    std::shared_ptr<const std::vector<std::pair<double, double>>> points;
+  };
+  static thread_local std::map<std::string, Cached> cache;
+  std::error_code ec1, ec2;
+  const auto size = std::filesystem::file_size(path, ec1);
+  const auto mtime = std::filesystem::last_write_time(path, ec2);
+  if (!ec1 && !ec2)
+    if (auto it = cache.find(path); it != cache.end() && it->second.size == size && it->second.mtime == mtime)
+      return it->second.points;
+  constexpr std::size_t kMaxBytes = 64u << 20;
+  std::string text;
+  try {
+    text = read_regular_file(path, kMaxBytes, "CSV profile");
+  } catch (const ConfigError& e) {
+    where.fail(e.what());
+  }
+  auto points = parse_trace(where, path, text);
+  if (!ec1 && !ec2) {
+    if (cache.size() > 64) cache.clear();  // bounded: a long-lived process reading many traces
+    cache[path] = Cached{size, mtime, points};
+  }
+  return points;
+}
+
+std::shared_ptr<const std::vector<std::pair<double, double>>> parse_trace(const ConfigNode& where,
+                                                                            const std::string& path,
+                                                                            const std::string& text) {
+  std::istringstream in(text);
   auto points = std::make_shared<std::vector<std::pair<double, double>>>();
   std::string line;
   long line_no = 0;
@@ -180,11 +214,15 @@ std::unique_ptr<Profile> make_ai_training_profile(const AiTrainingShape& shape, 
 
 
 ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir,
-                             std::vector<std::string>* files_read) {
+                             std::vector<std::string>* files_read, PhysicalRange range) {
+  auto in_range = [&](const ConfigNode& at, double v, const std::string& what) {
+    if (!(v >= range.lo && v <= range.hi))
+      at.fail(what + " is outside the physical range: must be " + range_text(range.lo, range.hi, unit));
+  };
   if (!node.has("profile") && node.has("ramp")) {
     ConfigNode r = node["ramp"];
     r.expect_keys({"to", "over"});
-    double to = r.require("to").as_quantity(unit);
+    double to = r.require("to").as_quantity_in(unit, range.lo, range.hi);
     double over = to_seconds(r.require("over").as_duration());
     return [to, over](const ProfileContext& c) { return std::make_unique<RampProfile>(c.initial_value, to, over); };
   }
@@ -192,7 +230,8 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
   const std::string kind = p.as_string();
   if (kind == "diurnal") {
     node.expect_keys({"device", "profile", "min", "max", "peak_at", "noise", "noise_interval"});
-    double lo = node.require("min").as_quantity(unit), hi = node.require("max").as_quantity(unit);
+    double lo = node.require("min").as_quantity_in(unit, range.lo, range.hi);
+    double hi = node.require("max").as_quantity_in(unit, range.lo, range.hi);
     if (hi < lo) node["max"].fail("max must be >= min");
     double peak = node.require("peak_at").as_time_of_day();
     double noise = node.get_quantity("noise", "1", 0.0);
@@ -206,9 +245,10 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     node.expect_keys({"device", "profile", "level", "swing", "period", "duty", "ramp", "checkpoint",
                       "idle", "job_start", "job_stop", "job_ramp"});
     AiTrainingShape s;
-    s.level_w = node.require("level").as_quantity(unit);
+    s.level_w = node.require("level").as_quantity_in(unit, range.lo, range.hi);
     s.swing = node.require("swing").as_quantity("1");
     if (s.swing < 0 || s.swing > 1) node["swing"].fail("swing must be between 0 and 100 %");
+    in_range(node["swing"], s.level_w * (1 + s.swing), "the peak, level * (1 + swing),");
     ConfigNode period = node.require("period");
     if (period.is_sequence()) {
       auto items = period.items();
@@ -245,11 +285,18 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     if (files_read) files_read->push_back(path);
     double scale = node.get_number("scale", 1.0);
     bool repeat = node.get_bool("repeat", false);
+    for (const auto& [t, v] : *points)
+      if (!(v * scale >= range.lo && v * scale <= range.hi)) {
+        char at[64];
+        std::snprintf(at, sizeof at, "%g", t);
+        f.fail("CSV profile '" + path + "': the value at t = " + at + " s (times scale " + std::to_string(scale) +
+               ") is outside the physical range: must be " + range_text(range.lo, range.hi, unit));
+      }
     return [points, scale, repeat](const ProfileContext&) { return std::make_unique<CsvProfile>(points, scale, repeat); };
   }
   if (kind == "constant") {
     node.expect_keys({"device", "profile", "value"});
-    double v = node.require("value").as_quantity(unit);
+    double v = node.require("value").as_quantity_in(unit, range.lo, range.hi);
     return [v](const ProfileContext&) { return std::make_unique<ConstantProfile>(v); };
   }
   p.fail("unknown profile '" + kind + "' (constant, diurnal, ai_training, csv)");

@@ -34,8 +34,14 @@ using ProfileFactory = std::function<std::unique_ptr<Profile>(const ProfileConte
 // `node` is a load or grid event's mapping; `unit` the stimulus unit ("W", "Hz", "1").
 // Recognised: {ramp: {to, over}}, {profile: constant|diurnal|ai_training|csv, ...}.
 // Files it reads (CSV traces) are appended to `files_read`, for the record's list of inputs.
+// Every value the profile can take must lie in `range` (a load >= 0, a frequency 40-70 Hz): constants,
+// ramp targets, diurnal bounds, the AI-training peak and trough, and every point of a CSV trace
+// after scaling; refused at the file and line that sets it.
+struct PhysicalRange {
+  double lo = -1e300, hi = 1e300;
+};
 ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, const std::string& base_dir,
-                             std::vector<std::string>* files_read = nullptr);
+                             std::vector<std::string>* files_read = nullptr, PhysicalRange range = {});
 
 // The AI-training load shape, exposed for tests: trapezoid swings between level*(1-swing) and
 // level*(1+swing), period drawn uniformly from [period_min, period_max], duty, edge ramp; plus

@@ -49,6 +49,7 @@ struct CheckSpec {
   std::string expression;  // always / never / eventually
   std::string signal;      // settles
   double value = 0, tolerance = 0;
+  std::string unit;            // settles: the unit value and tolerance are in ("" if bare numbers)
   Time from{0};
   std::optional<Time> until;   // default: end of run
   Duration within{0};          // eventually / settles: deadline after `from`

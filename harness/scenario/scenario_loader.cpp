@@ -2,12 +2,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/config/units.hpp"
 #include "harness/recording/sha256.hpp"
 #include "harness/scenario/expression.hpp"
 #include "harness/scenario/scenario.hpp"
 
 namespace zhil {
 namespace {
+
+constexpr double kMaxLoad = 1e10;  // 10 GW: above any data centre
 
 Time time_in_run(const ConfigNode& n, Duration duration) {
   Time t = n.as_duration();
@@ -23,15 +26,15 @@ void parse_grid(const ConfigNode& g, TimelineEvent& ev, const std::string& dir, 
     ev.steps.push_back({device, "grid", "outage", g["outage"].as_bool() ? 1.0 : 0.0});
     any = true;
   }
-  auto stimulus = [&](const char* key, const char* suffix, const char* unit) {
+  auto stimulus = [&](const char* key, const char* suffix, const char* unit, double lo, double hi) {
     ConfigNode n = g[key];
     if (!n.defined()) return;
     any = true;
-    if (n.is_map()) ev.sources.push_back({device, "grid", suffix, parse_profile(n, unit, dir, files)});
-    else ev.steps.push_back({device, "grid", suffix, n.as_quantity(unit)});
+    if (n.is_map()) ev.sources.push_back({device, "grid", suffix, parse_profile(n, unit, dir, files, PhysicalRange{lo, hi})});
+    else ev.steps.push_back({device, "grid", suffix, n.as_quantity_in(unit, lo, hi)});
   };
-  stimulus("voltage", "v_pu_set", "1");
-  stimulus("frequency", "f_set", "Hz");
+  stimulus("voltage", "v_pu_set", "1", 0.0, 2.0);  // 0 pu: zero-voltage ride-through; above 2 pu nothing survives
+  stimulus("frequency", "f_set", "Hz", 40.0, 70.0);
   if (!any) g.fail("a grid event needs outage, voltage or frequency");
 }
 
@@ -39,14 +42,13 @@ void parse_load(const ConfigNode& l, TimelineEvent& ev, const std::string& dir, 
   std::string device = l.get_string("device", "");
   if (l.has("power")) {
     l.expect_keys({"device", "power"});
-    double p = l["power"].as_quantity("W");
-    if (p < 0) l["power"].fail("load power must be >= 0");
+    double p = l["power"].as_quantity_in("W", 0, kMaxLoad);
     ev.steps.push_back({device, "load", "p_demand_set", p});
     return;
   }
   if (!l.has("profile") && !l.has("ramp")) l.fail("a load event needs power, ramp or profile");
   if (!l.has("profile")) l.expect_keys({"device", "ramp"});
-  ev.sources.push_back({device, "load", "p_demand_set", parse_profile(l, "W", dir, files)});
+  ev.sources.push_back({device, "load", "p_demand_set", parse_profile(l, "W", dir, files, PhysicalRange{0, kMaxLoad})});
 }
 
 void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
@@ -55,11 +57,11 @@ void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
   if (kind == "cooling_loss") {
     f.expect_keys({"device", "kind", "factor"});
     double factor = f.get_number("factor", 10.0);
-    if (factor < 1) f["factor"].fail("factor must be >= 1 (1 = cooling as designed)");
+    if (factor < 1 || factor > 1000) f["factor"].fail("factor must be between 1 (cooling as designed) and 1000");
     ev.steps.push_back({device, "", "fault.cooling_loss", factor});
   } else if (kind == "ambient") {
     f.expect_keys({"device", "kind", "temperature"});
-    ev.steps.push_back({device, "", "ambient_c", f.require("temperature").as_quantity("degC")});
+    ev.steps.push_back({device, "", "ambient_c", f.require("temperature").as_quantity_in("degC", -60, 80)});
   } else if (kind == "comm_loss" || kind == "trip" || kind == "internal_short") {
     f.expect_keys({"device", "kind"});
     ev.steps.push_back({device, "", "fault." + kind, 1.0});
@@ -123,11 +125,22 @@ CheckSpec parse_check(const ConfigNode& c, Duration duration) {
     ConfigNode s = c["settles"];
     s.expect_keys({"signal", "value", "tolerance", "unit"});
     k.signal = s.require("signal").as_string();
-    std::string unit = s.get_string("unit", "1");
-    k.value = s.require("value").as_quantity(unit);
-    k.tolerance = s.require("tolerance").as_quantity(unit);
+    if (s.has("unit")) {
+      k.unit = s["unit"].as_string();
+      if (!is_known_unit(k.unit)) s["unit"].fail("unknown unit '" + k.unit + "'");
+      k.value = s.require("value").as_quantity(k.unit);
+      k.tolerance = s.require("tolerance").as_quantity(k.unit);
+    } else {
+      // The unit as the value spells it ("60 Hz"); checked against the signal's when bound.
+      auto q = parse_quantity_any(s.require("value").as_string(), &k.unit);
+      if (!q.value) s["value"].fail(q.error);
+      k.value = *q.value;
+      k.tolerance = s.require("tolerance").as_quantity(k.unit.empty() ? "1" : k.unit);
+    }
     if (k.tolerance <= 0) s["tolerance"].fail("tolerance must be > 0");
     k.within = c.require("within").as_duration();
+    if (k.until && *k.until < k.from + k.within)
+      c["until"].fail("'until' is before the deadline (from + within): the check could never be decided");
   }
   if ((k.kind == CheckKind::eventually || k.kind == CheckKind::settles) && k.from + k.within > duration)
     c["within"].fail("the deadline (from + within) is after the end of the scenario");
@@ -141,6 +154,12 @@ MeasurementSpec parse_measurement(const ConfigNode& m, Duration duration) {
   s.name = m.require("name").as_string();
   s.signal = m.require("signal").as_string();
   s.unit = m.require("unit").as_string();
+  {
+    // An integral's unit may be "<unit>*s" (or Wh, J, Ah); anything else is a known SI unit.
+    const std::string base = s.unit.size() > 2 && s.unit.compare(s.unit.size() - 2, 2, "*s") == 0
+                                 ? s.unit.substr(0, s.unit.size() - 2) : s.unit;
+    if (!is_known_unit(base)) m["unit"].fail("unknown unit '" + s.unit + "'");
+  }
   const std::string agg = m.get_string("aggregate", "max");
   if (agg == "max") s.aggregate = Aggregate::max;
   else if (agg == "min") s.aggregate = Aggregate::min;
