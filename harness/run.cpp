@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <filesystem>
@@ -108,6 +109,9 @@ struct Run::Impl : DeviceObserver {
 
   // --- ending
   void stop(Verdict v, const std::string& why);
+  // An exception's message; for an out-of-memory, the memory reserve is given back first, so that
+  // the safe state and the record can still be written.
+  std::string failure_text(const std::exception& e);
   void cancel_schedule();
   void safe_state();
   RunResult finish();
@@ -168,6 +172,8 @@ struct Run::Impl : DeviceObserver {
   std::string lost_;  // the first device lost in this cycle: the run ends as ERROR after it
   TestRecord record_;
   RunResult result_;
+  // Held from setup to the record: given back on the first std::bad_alloc (see failure_text).
+  std::unique_ptr<char[]> memory_reserve_;
   std::chrono::steady_clock::time_point wall_start_, last_progress_, last_flush_;
 };
 
@@ -279,7 +285,7 @@ void Run::Impl::drive_until_safe(const std::shared_ptr<bool>& flag) {
       return;
     } catch (const ClockStalled& e) {
       clock_->abandon_holds();
-      event(clock_->now(), e.what());
+      event(clock_->now(), failure_text(e));
     }
   }
 }
@@ -311,13 +317,25 @@ Status Run::Impl::prepare() {
   } catch (const std::bad_alloc&) {
     prepare_status_ = Status::error("out of memory while binding the scenario to the station");
   } catch (const std::exception& e) {
-    prepare_status_ = Status::error(e.what());
+    prepare_status_ = Status::error(failure_text(e));
   }
   return prepare_status_;
 }
 
 void Run::Impl::setup() {
   set_up_ = true;
+  try {
+    constexpr std::size_t kReserve = 16u << 20;
+    memory_reserve_.reset(new char[kReserve]);
+    std::memset(memory_reserve_.get(), 0, kReserve);  // touched, so the pages are really there
+  } catch (const std::bad_alloc&) {
+    failed_setup_ = stopping_ = true;
+    stop_verdict_ = Verdict::error;
+    stop_reason_ = "out of memory before the run started";
+    folder_ = opt_.output;  // a folder the host claimed gets its record
+    if (folder_) record_writer_ = std::make_shared<RecordWriter>(folder_);
+    return;
+  }
   // Terminating signals are caught from here until the record is written: one that comes during
   // setup aborts before the first cycle; one during the safe state or the record waits. One the
   // host caught before the run took over (while the files were loaded) counts as well.
@@ -374,7 +392,7 @@ void Run::Impl::setup() {
     if (!stopping_ || stop_verdict_ != Verdict::aborted) {
       stopping_ = true;
       stop_verdict_ = Verdict::error;
-      stop_reason_ = e.what();
+      stop_reason_ = failure_text(e);
     }
   }
 }
@@ -427,7 +445,7 @@ void Run::Impl::start_cycle(Time due) {
     phase_->start(DeviceOp::read, clock_->now(), {}, false, [this] { after_acquire(); });
   } catch (const std::exception& e) {
     in_cycle_ = false;
-    stop(Verdict::error, "exception at t=" + seconds_text(due) + " s: " + e.what());
+    stop(Verdict::error, "exception at t=" + seconds_text(due) + " s: " + failure_text(e));
   }
 }
 
@@ -484,7 +502,7 @@ void Run::Impl::after_acquire() {
     phase_->start(DeviceOp::write, clock_->now(), {}, false, [this] { after_write(); });
   } catch (const std::exception& e) {
     in_cycle_ = false;
-    stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + e.what());
+    stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + failure_text(e));
   }
 }
 
@@ -531,7 +549,7 @@ void Run::Impl::after_write() {
     schedule_cycle(next);
   } catch (const std::exception& e) {
     in_cycle_ = false;
-    stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + e.what());
+    stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + failure_text(e));
   }
 }
 
@@ -547,6 +565,14 @@ void Run::Impl::event(Time t, const std::string& what) {
   if (record_.events.size() < kMaxEvents) record_.events.push_back({to_seconds(t), what});
   else ++record_.events_dropped;
   for (auto& s : sinks_) s->on_event(t, what);
+}
+
+std::string Run::Impl::failure_text(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) {
+    memory_reserve_.reset();
+    return "out of memory (std::bad_alloc)";
+  }
+  return e.what();
 }
 
 void Run::Impl::stop(Verdict v, const std::string& why) {
@@ -666,7 +692,7 @@ void Run::Impl::safe_state() {
       }
     } catch (const std::exception& e) {
       for (std::size_t i : members)
-        if (records[i].detail.empty()) records[i].detail = std::string("exception: ") + e.what();
+        if (records[i].detail.empty()) records[i].detail = std::string("exception: ") + failure_text(e);
       // A stall (held I/O that never came): let time pass again, so the next groups can be reached.
       clock_->abandon_holds();
     }
@@ -691,7 +717,7 @@ RunResult Run::Impl::finish() {
     }
   } catch (const std::exception& e) {
     in_cycle_ = false;
-    stop(Verdict::error, e.what());
+    stop(Verdict::error, failure_text(e));
   }
   // No cycle waits any more: held I/O (a stalled peer) must not keep the safe state's time still.
   if (clock_) clock_->abandon_holds();
@@ -777,7 +803,7 @@ RunResult Run::Impl::finish() {
     try {
       st = s->on_finished(record_);
     } catch (const std::exception& e) {
-      st = Status::error(std::string("a sink failed: ") + e.what());
+      st = Status::error(std::string("a sink failed: ") + failure_text(e));
     }
     if (!st) {
       verdict = Verdict::error;
@@ -842,7 +868,7 @@ bool Run::step() {
       if (!r.clock_->run_one()) break;
   } catch (const std::exception& e) {
     r.in_cycle_ = false;
-    r.stop(Verdict::error, e.what());
+    r.stop(Verdict::error, r.failure_text(e));
   }
   return !r.ended();
 }

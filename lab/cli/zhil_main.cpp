@@ -162,7 +162,22 @@ int cmd_validate(const std::vector<std::string>& files, const RunFlags& f) {
 
 }  // namespace
 
+int zhil_main(int argc, char** argv);
+
+// Nothing escapes as std::terminate: an out-of-memory or an unexpected exception outside a run
+// (a run catches its own and records them) is reported and exits 2.
 int main(int argc, char** argv) {
+  try {
+    return zhil_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("zhil: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zhil: %s\n", e.what());
+  }
+  return 2;
+}
+
+int zhil_main(int argc, char** argv) {
   lab::install_process_signal_handling();
   CLI::App app{"zhil: hardware-in-the-loop test harness for zinc-halogen battery packs and inverters"};
   app.require_subcommand(1);

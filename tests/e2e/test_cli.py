@@ -148,7 +148,7 @@ def test_timeseries_is_readable_by_pandas(zhil, root, tmp_path):
 
 def test_realtime_flag_runs_in_real_time(zhil, tmp_path):
     sc = tmp_path / "rt.yaml"
-    sc.write_text("scenario: rt\nstation: bench-1pack\nduration: 2 s\ncycle: 10 ms\nchecks: [{name: ok, always: \"1\"}]\n")
+    sc.write_text("scenario: rt\nstation: bench-1pack\nduration: 2 s\ncycle: 10 ms\nchecks: [{name: ok, always: \"run.overruns >= 0\"}]\n")
     r = zhil("run", sc, "--realtime", "--out", tmp_path / "out")
     assert r.returncode == 0, r.stdout + r.stderr
     rec = record(tmp_path / "out")
@@ -168,7 +168,7 @@ def test_list_shows_scenarios_and_stations(zhil):
 
 def test_validate_reports_each_file(zhil, root, tmp_path):
     bad = tmp_path / "nan.yaml"
-    bad.write_text("scenario: n\nduration: .nan\nchecks: [{name: c, always: \"1\"}]\n")
+    bad.write_text("scenario: n\nduration: .nan\nchecks: [{name: c, always: \"run.overruns >= 0\"}]\n")
     r = zhil("validate", root / "scenarios/peak-shaving-24h.yaml", root / "fixtures/stations/simulated.yaml", bad)
     assert r.returncode == 2
     assert r.stdout.count("ok ") == 2
