@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "harness/config/config_error.hpp"
 #include "harness/device_registry.hpp"
 
 namespace zhil {
@@ -44,7 +45,15 @@ Bench build_bench(const StationConfig& st, std::uint64_t seed) {
   for (const Item& it : items) {
     const DeviceConfig& d = st.devices[it.index];
     DeviceBuildContext ctx{st, d, mix(seed ^ mix(it.index + 1)), bench};
-    built[it.index] = it.model->build(ctx);
+    try {
+      built[it.index] = it.model->build(ctx);
+    } catch (const ConfigError& e) {
+      // An error in a fixture the device names (a pack's params.file) is also the station's: say
+      // which device and entry led there, so the user knows which file to edit.
+      const std::string what = e.what();
+      if (what.rfind(st.file + ":", 0) == 0) throw;
+      throw ConfigError(d.entry.where() + ": device " + d.name + " (" + d.model + "): " + what);
+    }
     if (!built[it.index]) d.entry["model"].fail("model '" + d.model + "' built no device for " + d.name);
     if (built[it.index]->name() != d.name || built[it.index]->role() != d.role)
       d.entry["model"].fail("model '" + d.model + "' built a device named " + built[it.index]->name() + " (" +

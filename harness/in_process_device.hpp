@@ -14,6 +14,10 @@ class InProcessDevice : public Device {
   InProcessDevice(std::string name, std::string role, Duration latency)
       : Device(std::move(name), std::move(role)), latency_(latency) {}
   Duration latency() const { return latency_; }
+  // A link that slows down while the run goes (a congested bus): fault injection. A station cannot
+  // ask for a latency at or above the device's deadline (every read would be late), but a link can
+  // become that slow.
+  void set_latency(Duration latency) { latency_ = latency; }
 
  protected:
   // The synchronous hooks devices implement.

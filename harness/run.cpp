@@ -212,13 +212,34 @@ void Run::Impl::configure() {
       throw ConfigError((t.where.empty() ? st_.file : t.where) + ": device " + d.name() + ": deadline " +
                         seconds_text(deadline) + " s leaves no room for both I/O phases in a cycle of " +
                         seconds_text(cycle_) + " s (at most half the cycle)");
+    // A simulated link slower than the deadline would lose the device on its first read.
+    if (const auto* ip = dc ? dynamic_cast<const InProcessLink*>(dc->link.get()) : nullptr; ip && ip->latency >= deadline)
+      throw ConfigError(dc->entry["link"].where() + ": device " + d.name() + ": link latency " +
+                        seconds_text(ip->latency) + " s is not below its I/O deadline of " + seconds_text(deadline) +
+                        " s: every read would be late");
     deadlines_.push_back(deadline);
     fault_after_.push_back(t.fault_after);
     settle_.push_back(t.safe_state_settle);
     d.set_observer(this, i);
     if (auto s = d.configure(ctx); !s) throw std::runtime_error(s.message());
   }
-  for (const DerivedSpec& spec : sc_.derived) derived_.emplace_back(spec, signals_, cycle_);
+  if (sc_.duration < cycle_)
+    throw ConfigError((sc_.duration_where.empty() ? sc_.file + ":1:1" : sc_.duration_where) + ": the scenario's duration (" + seconds_text(sc_.duration) +
+                      " s) is shorter than one cycle (" + seconds_text(cycle_) + " s)");
+  // Derived-signal windows: each at least a cycle, and bounded in total (each sample is 8 bytes).
+  std::uint64_t derived_samples = 0;
+  constexpr std::uint64_t kMaxDerivedSamples = 4'000'000;
+  for (const DerivedSpec& spec : sc_.derived) {
+    if (spec.window < cycle_)
+      throw ConfigError(spec.where + ": derived signal '" + spec.name + "': window " + seconds_text(spec.window) +
+                        " s is shorter than a cycle (" + seconds_text(cycle_) + " s)");
+    derived_samples += static_cast<std::uint64_t>(spec.window / cycle_) + 1;
+    if (derived_samples > kMaxDerivedSamples)
+      throw ConfigError(spec.where + ": derived signals' windows hold more than " +
+                        std::to_string(kMaxDerivedSamples) + " samples in all at a cycle of " + seconds_text(cycle_) +
+                        " s: use shorter windows or a longer cycle");
+    derived_.emplace_back(spec, signals_, cycle_);
+  }
   if (auto s = signals_.add("run.overruns", "1", SignalKind::measurement, "harness", &run_overruns_); !s)
     throw std::runtime_error(s.message());
   if (auto s = signals_.add("run.late_devices", "1", SignalKind::measurement, "harness", &run_late_); !s)

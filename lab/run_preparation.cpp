@@ -46,9 +46,10 @@ std::string human_bytes(std::uint64_t bytes) {
   return buf;
 }
 
-std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& rq) {
-  auto p = std::make_unique<PreparedRun>();
-  p->scenario = load_scenario(rq.scenario_file);
+namespace {
+
+// From a loaded scenario on: the station, the core, the bench, the binding, the estimate.
+std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, const PrepareRequest& rq) {
   const std::string root = find_project_root();
   std::string station_file = rq.station_file;
   if (station_file.empty()) {
@@ -57,8 +58,7 @@ std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& rq) {
       p->station = load_station(station_file);
     } catch (const ConfigError& e) {
       // A station that cannot be found is the scenario's error, at its `station:` line.
-      if (std::string(e.what()).find(": cannot open") != std::string::npos ||
-          std::string(e.what()).find(": not a regular file") != std::string::npos)
+      if (std::string(e.what()).rfind(station_file + ":1:1: YAML file", 0) == 0)
         throw ConfigError(p->scenario.station_where + ": station '" + p->scenario.station + "': " + e.what());
       throw;
     }
@@ -91,6 +91,34 @@ std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& rq) {
                       " of memory, over the limit of " + human_bytes(rq.limits.max_memory_bytes) +
                       ": use a smaller station, or raise the limit with --max-memory");
   return p;
+}
+
+}  // namespace
+
+std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& rq) {
+  auto p = std::make_unique<PreparedRun>();
+  p->scenario = load_scenario(rq.scenario_file);
+  return prepare_loaded(std::move(p), rq);
+}
+
+std::unique_ptr<PreparedRun> prepare_station(const PrepareRequest& rq) {
+  // A station alone is checked by binding a scenario that asks nothing of it: devices built and
+  // configured, the core configured with the station's own parameters, the envelope set up.
+  auto p = std::make_unique<PreparedRun>();
+  Scenario& sc = p->scenario;
+  sc.name = "station-check";
+  sc.file = rq.station_file;
+  sc.directory = ".";
+  sc.duration = std::chrono::minutes(1);
+  sc.record_interval = std::chrono::seconds(1);
+  CheckSpec c;
+  c.name = "runs";
+  c.kind = CheckKind::always;
+  c.expression = "run.overruns >= 0";
+  c.until = sc.duration;
+  c.where = rq.station_file + ":1:1";
+  sc.checks.push_back(c);
+  return prepare_loaded(std::move(p), rq);
 }
 
 }  // namespace zhil::lab

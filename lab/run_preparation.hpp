@@ -49,6 +49,9 @@ struct PrepareRequest {
 // Throws ConfigError (file:line:column) or std::runtime_error with the reason.
 std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& request);
 
+// A station file alone (request.station_file), bound with a scenario that asks nothing of it.
+std::unique_ptr<PreparedRun> prepare_station(const PrepareRequest& request);
+
 // A size for people: "11.2 GB", "640 kB".
 std::string human_bytes(std::uint64_t bytes);
 

@@ -11,6 +11,7 @@ packages=(
   libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libmuparser-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-pandas
+  clang libclang-rt-14-dev libfuzzer-14-dev
 )
 
 missing=()

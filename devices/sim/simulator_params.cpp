@@ -101,7 +101,7 @@ PackParams load_pack_params(const ConfigNode& params, std::vector<std::string>* 
   p.initial_temperature_c = c.require_quantity("initial_temperature", "degC");
   p.ambient_c = c.require_quantity("ambient", "degC");
   p.initial_zn_loading = c.quantity("initial_zn_loading", "1", 0.0);
-  p.initial_time_since_strip_s = c.quantity("initial_time_since_strip", "s", 0.0);
+  p.initial_time_since_strip_s = c.quantity_in("initial_time_since_strip", "s", 0.0, 0, 365 * 86400.0);
   p.internal_short_a = c.require_quantity("internal_short_current", "A");
   if (p.coulombic_efficiency <= 0 || p.coulombic_efficiency > 1) c.require("coulombic_efficiency").fail("must be in (0, 1]");
   for (const auto& [key, v] : {std::pair<const char*, double>{"capacity", p.capacity_ah}, {"r_cell", p.r_cell_ohm},
@@ -212,7 +212,7 @@ LoadParams load_load_params(const ConfigNode& params, std::vector<std::string>* 
   LayeredConfig c(load_fixture(params, files_read), params);
   c.expect_keys({"file", "description", "power", "itic", "backup_hold"});
   LoadParams p;
-  p.initial_demand_w = c.require_quantity("power", "W");
+  p.initial_demand_w = c.require_quantity_in("power", "W", 0, 1e10);
   if (ConfigNode n = c.get("itic"); n.defined()) p.itic = n.as_bool();
   p.backup_hold_s = c.quantity("backup_hold", "s", p.backup_hold_s);
   if (p.initial_demand_w < 0) c.require("power").fail("must be >= 0");

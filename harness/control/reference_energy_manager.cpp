@@ -28,6 +28,9 @@ void ReferenceEnergyManager::configure(const CoreContext& c, CoreIo& io) {
   p_.strip_max_defer_s = c.params.quantity_in("strip_max_defer", "s", p_.strip_max_defer_s, 0, 30 * 86400.0);
   p_.energy_capacity_wh = c.params.quantity_in("pack_energy", "Wh", 160e3, 1, 1e9);
   if (p_.soc_reserve >= p_.soc_max) c.params.get("soc_reserve").fail("soc_reserve must be below soc_max");
+  if (p_.import_margin_w >= p_.import_limit_w && p_.import_limit_w > 0)
+    (c.params.get("import_margin").defined() ? c.params.get("import_margin") : c.params.get("grid_import_limit"))
+        .fail("import_margin must be below grid_import_limit");
   if (ConfigNode b = c.params.get("backup"); b.defined()) p_.backup = b.as_bool();
   if (p_.derate_end_c <= p_.derate_start_c) c.params.get("derate_end").fail("derate_end must be above derate_start");
 

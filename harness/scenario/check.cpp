@@ -63,10 +63,14 @@ void Check::evaluate(Time now) {
   // truth value, and it is a violation whatever the kind of check.
   double value = 0;
   if (expression_) {
-    value = expression_->evaluate();
-    if (!std::isfinite(value)) {
+    bool finite = true;
+    value = expression_->evaluate_checked(finite);
+    if (!finite) {
       violated_ = true;
-      evidence_ = evidence(now, std::string("condition evaluates to ") + (std::isnan(value) ? "NaN" : "infinity"));
+      evidence_ = evidence(now, std::isfinite(value) ? "condition computes a non-finite value on the way (division by "
+                                                       "zero, overflow or NaN)"
+                                                     : std::string("condition evaluates to ") +
+                                                           (std::isnan(value) ? "NaN" : "infinity"));
       return;
     }
   }

@@ -2,6 +2,8 @@
 
 #include <muParser.h>
 
+#include <cfenv>
+#include <cmath>
 #include <deque>
 #include <stdexcept>
 
@@ -61,6 +63,8 @@ std::string check_expression_syntax(const std::string& text) {
     p.SetVarFactory(accept_any, &storage);
     p.SetExpr(text);
     p.Eval();
+    // "a > 1, b < 2" is two results of which only the last would count.
+    if (p.GetNumResults() != 1) return "in '" + text + "': a condition is one expression (',' separates several)";
   } catch (const mu::Parser::exception_type& e) {
     return "in '" + text + "': " + e.GetMsg() + " at position " + std::to_string(e.GetPos() + 1);
   }
@@ -77,6 +81,8 @@ Expression::Expression(const std::string& text, const SignalTable& signals)
     parser_->SetVarFactory(bind_signal, &ctx);
     parser_->SetExpr(text);
     parser_->Eval();  // parses now, so that every variable is bound before the run
+    if (parser_->GetNumResults() != 1)
+      throw std::runtime_error("in '" + text + "': a condition is one expression (',' separates several)");
   } catch (const mu::Parser::exception_type& e) {
     throw std::runtime_error("in '" + text + "': " + e.GetMsg());
   }
@@ -88,5 +94,14 @@ Expression::Expression(Expression&&) noexcept = default;
 Expression& Expression::operator=(Expression&&) noexcept = default;
 
 double Expression::evaluate() const { return parser_->Eval(); }
+
+double Expression::evaluate_checked(bool& finite_throughout) const {
+  // The floating-point exception flags say whether any step divided by zero, overflowed or made a
+  // NaN (0/0, log(0), sqrt(-1), a comparison with NaN): "x < 0/0" is false, not a truth value.
+  std::feclearexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW);
+  const double v = parser_->Eval();
+  finite_throughout = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW) == 0 && std::isfinite(v);
+  return v;
+}
 
 }  // namespace zhil

@@ -263,15 +263,19 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     if (s.duty <= 0 || s.duty >= 1) node["duty"].fail("duty must be between 0 and 100 % exclusive");
     s.ramp_s = node.has("ramp") ? to_seconds(node["ramp"].as_duration()) : 0.1;
     if (s.checkpoint_every_s < 0) node.fail("checkpoint interval must be positive");
-    s.idle_level = node.get_quantity("idle", "1", 0.2);
+    s.idle_level = node.get_quantity_in("idle", "1", 0.2, 0, 1);
     s.job_start_s = node.has("job_start") ? to_seconds(node["job_start"].as_duration()) : 0;
     s.job_stop_s = node.has("job_stop") ? to_seconds(node["job_stop"].as_duration()) : -1;
     s.job_ramp_s = node.has("job_ramp") ? to_seconds(node["job_ramp"].as_duration()) : 0;
+    if (s.job_start_s < 0) node["job_start"].fail("job_start must be >= 0");
+    if (node.has("job_stop") && s.job_stop_s <= s.job_start_s) node["job_stop"].fail("job_stop must be after job_start");
+    if (s.job_ramp_s < 0) node["job_ramp"].fail("job_ramp must be >= 0");
+    if (s.ramp_s < 0) node["ramp"].fail("ramp must be >= 0");
     if (ConfigNode cp = node["checkpoint"]; cp.defined()) {
       cp.expect_keys({"every", "duration", "level"});
       s.checkpoint_every_s = to_seconds(cp.require("every").as_duration());
       s.checkpoint_duration_s = to_seconds(cp.require("duration").as_duration());
-      s.checkpoint_level = cp.get_quantity("level", "1", 0.3);
+      s.checkpoint_level = cp.get_quantity_in("level", "1", 0.3, 0, 1);
       if (s.checkpoint_every_s <= s.checkpoint_duration_s) cp.fail("checkpoint duration must be shorter than its interval");
     }
     return [s](const ProfileContext& c) { return make_ai_training_profile(s, c.seed); };

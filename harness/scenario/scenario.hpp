@@ -89,6 +89,7 @@ struct Scenario {
   std::string station;  // a name (fixtures/stations/NAME.yaml) or a path relative to the file
   std::string station_where;  // file:line:column of `station:` (the file's start when defaulted)
   Duration duration{0};
+  std::string duration_where;  // file:line:column of `duration:`
   std::uint64_t seed = 1;
   std::optional<Duration> cycle;
   std::optional<Duration> record_interval;  // default: every cycle

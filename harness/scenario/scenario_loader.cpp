@@ -73,12 +73,31 @@ void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
   }
 }
 
+// The stimuli a `set:` can reach by name, with the unit and physical range the dedicated events
+// (grid:, load:, fault:) apply, so that `set` is no way around them.
+struct StimulusRange {
+  const char* suffix;
+  const char* unit;
+  double lo, hi;
+};
+constexpr StimulusRange kStimulusRanges[] = {
+    {"f_set", "Hz", 40, 70},          {"v_pu_set", "1", 0, 2},      {"p_demand_set", "W", 0, kMaxLoad},
+    {"ambient_c", "degC", -60, 80},   {"outage", "1", 0, 1},        {"fault.cooling_loss", "1", 0, 1000},
+};
+
 void parse_set(const ConfigNode& s, TimelineEvent& ev) {
   s.expect_keys({"signal", "value"});
   std::string signal = s.require("signal").as_string();
   auto dot = signal.find('.');
   if (dot == std::string::npos || dot == 0) s["signal"].fail("expected <device>.<signal>");
-  ev.steps.push_back({signal.substr(0, dot), "", signal.substr(dot + 1), s.require("value").as_number()});
+  const std::string suffix = signal.substr(dot + 1);
+  double value = 0;
+  const StimulusRange* range = nullptr;
+  for (const auto& r : kStimulusRanges)
+    if (suffix == r.suffix) range = &r;
+  if (range) value = s.require("value").as_quantity_in(range->unit, range->lo, range->hi);
+  else value = s.require("value").as_number();
+  ev.steps.push_back({signal.substr(0, dot), "", suffix, value});
 }
 
 std::pair<Time, std::optional<Time>> window(const ConfigNode& c, Duration duration) {
@@ -232,6 +251,7 @@ Scenario load_scenario(const std::string& path) {
   sc.station = root.get_string("station", "simulated");
   sc.station_where = root.has("station") ? root["station"].where() : root.where();
   sc.duration = root.require("duration").as_duration();
+  sc.duration_where = root["duration"].where();
   if (sc.duration <= Duration{0}) root["duration"].fail("duration must be > 0");
   if (sc.duration > std::chrono::hours(24 * 366)) root["duration"].fail("duration longer than a year");
   if (root.has("seed")) sc.seed = static_cast<std::uint64_t>(root["seed"].as_integer(0, 1L << 53));

@@ -144,11 +144,14 @@ int cmd_validate(const std::vector<std::string>& files, const RunFlags& f) {
                   << " scenarios)\n";
         for (const auto& e : suite.entries) scenario(e.file, "  " + e.file);
       } else if (root.has("station") && !root.has("scenario")) {
-        StationConfig st = load_station(file);
-        if (!CoreRegistry::instance().create(st.core))
-          throw ConfigError(st.core_where + ": unknown control core '" + st.core + "'");
-        Bench bench = build_bench(st, f.seed.value_or(1));
-        std::cout << "ok       " << file << "  (" << bench.devices.size() << " devices)\n";
+        lab::PrepareRequest pr;
+        pr.station_file = file;
+        pr.seed = f.seed;
+        pr.limits = f.limits;
+        pr.options.handle_signals = false;
+        auto p = lab::prepare_station(pr);
+        std::cout << "ok       " << file << "  (station " << p->station.name << ", " << p->bench.devices.size()
+                  << " devices, " << p->run->signals().size() << " signals, core " << p->station.core << ")\n";
       } else {
         scenario(file, file);
       }

@@ -2,6 +2,7 @@
 // time, exact times in the files, asynchronous device I/O with deadlines (late devices, write
 // failures, lost devices), the safe state with the loop alive, registries, typed links, sinks and
 // record selection, and a run that leaves its host program as it found it.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
 
@@ -20,11 +21,13 @@
 #include "harness/device_registry.hpp"
 #include "harness/recording/signal_selection.hpp"
 #include "harness/run.hpp"
+#include "harness/in_process_device.hpp"
 #include "harness/simulated_clock.hpp"
 #include "test_support.hpp"
 
 using namespace zhil;
 using namespace std::chrono_literals;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
@@ -278,14 +281,17 @@ checks:
 
 TEST(AsyncIo, ALateDeviceTurnsStaleWithoutHoldingUpTheOthersAndIsLostAfterFaultAfter) {
   const std::string dir = test::scratch_dir("late");
-  // pack1 answers after 60 ms; the station gives it 30 ms.
+  // pack1's link slows to 60 ms; the station gives it 30 ms. (A station that asked for 60 ms at
+  // once is refused before the run: see AStationLinkSlowerThanItsDeadlineIsRefusedBeforeTheRun.)
   Fixture f("late", R"(scenario: late
 duration: 1 min
 checks:
   - {name: late_seen, never: "run.late_devices > 0"}
 )",
             bench_station(dir, "fault_after: 3 s\n", "{power: 80 kW}", "", "inverter-simulator", "pack-simulator",
-                          "\n    link: {type: in-process, latency: 60 ms}\n    deadline: 30 ms"));
+                          "\n    link: {type: in-process, latency: 20 ms}\n    deadline: 30 ms"));
+  for (auto& d : f.bench.devices)
+    if (d->name() == "pack1") dynamic_cast<InProcessDevice&>(*d).set_latency(std::chrono::milliseconds(60));
   std::vector<std::pair<Time, Quality>> pack, grid;
   f.opt.after_cycle = [&](Time t, const SignalTable& s) {
     pack.emplace_back(t, s.quality(s.find("pack1.soc")));
@@ -326,6 +332,19 @@ class FlakyDevice final : public test::DeviceDecorator {
   Time from_, to_;
 };
 }  // namespace
+
+TEST(AsyncIo, AStationLinkSlowerThanItsDeadlineIsRefusedBeforeTheRun) {
+  const std::string dir = test::scratch_dir("late-refused");
+  Fixture f("late-refused", "scenario: late\nduration: 1 min\nchecks: [{name: c, always: \"run.late_devices == 0\"}]\n",
+            bench_station(dir, "", "{power: 80 kW}", "", "inverter-simulator", "pack-simulator",
+                          "\n    link: {type: in-process, latency: 60 ms}\n    deadline: 30 ms"));
+  auto run = f.make();
+  Status s = run->prepare();
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.message(), HasSubstr("station.yaml:"));
+  EXPECT_THAT(s.message(), HasSubstr("link latency 0.06 s is not below its I/O deadline of 0.03 s"));
+  EXPECT_FALSE(std::filesystem::exists(f.opt.out_dir));  // nothing created
+}
 
 TEST(AsyncIo, FailedWritesAreSentAgainAndOnlyAFaultAfterLongerThanFaultAfter) {
   for (const auto& [to, expected] : {std::pair<Time, Verdict>{Time(11s), Verdict::pass}, {Time(14s), Verdict::error}}) {
