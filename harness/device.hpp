@@ -79,6 +79,10 @@ class Device {
   const std::string& last_error() const { return last_error_; }
   // What the device says it is (serial number, firmware), for the test record's DUT list.
   virtual std::string identity() const { return ""; }
+  // How long the device itself takes to reach its safe state once commanded (an inverter ramping
+  // its output down at its ramp rate). A station's safe_state_settle shorter than this could
+  // never be verified, so it is refused before the run.
+  virtual Duration safe_state_time() const { return Duration{0}; }
 
   // Registers the device's signals; no I/O.
   Status configure(DeviceContext& context);

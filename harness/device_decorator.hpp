@@ -16,6 +16,7 @@ class DeviceDecorator : public Device, protected DeviceObserver {
   explicit DeviceDecorator(std::unique_ptr<Device> inner)
       : Device(inner->name(), inner->role()), inner_(std::move(inner)) {}
   std::string identity() const override { return inner_->identity(); }
+  Duration safe_state_time() const override { return inner_->safe_state_time(); }
   Device& inner() { return *inner_; }
 
  protected:

@@ -217,6 +217,11 @@ void Run::Impl::configure() {
       throw ConfigError(dc->entry["link"].where() + ": device " + d.name() + ": link latency " +
                         seconds_text(ip->latency) + " s is not below its I/O deadline of " + seconds_text(deadline) +
                         " s: every read would be late");
+    if (t.safe_state_settle < d.safe_state_time())
+      throw ConfigError((t.settle_where.empty() ? st_.file : t.settle_where) + ": device " + d.name() +
+                        ": safe_state_settle " + seconds_text(t.safe_state_settle) +
+                        " s is shorter than the device takes to reach its safe state (" +
+                        seconds_text(d.safe_state_time()) + " s): it could never be verified");
     deadlines_.push_back(deadline);
     fault_after_.push_back(t.fault_after);
     settle_.push_back(t.safe_state_settle);

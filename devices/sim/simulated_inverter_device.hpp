@@ -11,6 +11,12 @@ class SimulatedInverterDevice final : public SimulatedDevice<InverterModel> {
  public:
   SimulatedInverterDevice(std::string name, InverterModel& model, Duration latency, std::string serial)
       : SimulatedDevice(std::move(name), "inverter", model, latency, std::move(serial)) {}
+  // From full power at the ramp rate.
+  Duration safe_state_time() const override {
+    const auto& p = model_.params();
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(
+        std::max(p.p_rated_w, p.s_rated_va) / std::max(p.ramp_w_per_s, 1.0)));
+  }
 
  protected:
   Status on_configure(DeviceContext& c) override;

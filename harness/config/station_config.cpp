@@ -70,6 +70,7 @@ DeviceTiming read_timing(const ConfigNode& n, DeviceTiming base) {
   }
   if (n.has("safe_state_settle")) {
     base.safe_state_settle = n["safe_state_settle"].as_duration();
+    base.settle_where = n["safe_state_settle"].where();
     if (base.safe_state_settle < Duration{0} || base.safe_state_settle > std::chrono::minutes(10))
       n["safe_state_settle"].fail("safe_state_settle must be between 0 and 10 min");
   }

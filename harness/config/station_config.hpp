@@ -39,6 +39,7 @@ struct DeviceTiming {
   // After the safe state is commanded, how long before it is read back (a real inverter ramps).
   Duration safe_state_settle{std::chrono::milliseconds(500)};
   std::string where;  // of the entry that set the deadline, for errors found at run setup
+  std::string settle_where;  // of the entry that set safe_state_settle
 };
 
 struct DeviceConfig {

@@ -409,21 +409,46 @@ TEST(SafeState, PowerFirstContactorsLastAndTheInverterRampIsWaitedFor) {
   for (const auto& s : r.record.safe_state) EXPECT_TRUE(s.commanded && s.verified) << s.device << ": " << s.detail;
 }
 
+TEST(SafeState, ASettleTimeShorterThanTheInverterNeedsIsRefusedBeforeTheRun) {
+  const std::string dir = test::scratch_dir("nosettle-refused");
+  Fixture f("nosettle-refused", kQuiet, bench_station(dir, "safe_state_settle: 0 s\n"));
+  auto run = f.make(std::make_unique<SetpointCore>(90e3));
+  Status s = run->prepare();
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.message(), HasSubstr("station.yaml:3:"));
+  EXPECT_THAT(s.message(), HasSubstr("device inv1: safe_state_settle 0 s is shorter than the device takes"));
+}
+
+// A driver that does not know how long its device takes (it declares no safe_state_time).
+class UnknownRampDevice final : public DeviceDecorator {
+ public:
+  using DeviceDecorator::DeviceDecorator;
+  Duration safe_state_time() const override { return Duration{0}; }
+};
+
 TEST(SafeState, WithNoSettleTimeARampingInverterIsNotVerified) {
-  // The same stop with no time allowed to settle: the inverter is still ramping down (1 MW/s from
-  // 90 kW) when it is read back, and the record says so instead of assuming.
+  // The same stop with no time allowed to settle, on a driver that cannot say how long its device
+  // ramps: the inverter is still ramping down (1 MW/s from 90 kW) when it is read back, and the
+  // record says so instead of assuming.
+  test::ScopedDecoratedModel unknown("unknown-ramp-inverter", "inverter-simulator", [](std::unique_ptr<Device> d) {
+    return std::make_unique<UnknownRampDevice>(std::move(d));
+  });
   const std::string dir = test::scratch_dir("nosettle");
-  Fixture f("nosettle", kQuiet, bench_station(dir, "safe_state_settle: 0 s\n"));
+  Fixture f("nosettle", kQuiet, bench_station(dir, "safe_state_settle: 0 s\n", "{power: 80 kW}", "",
+                                              "unknown-ramp-inverter"));
   auto run = f.make(std::make_unique<SetpointCore>(90e3));
   ASSERT_TRUE(run->until(Time(20s)));
   run->request_stop(Verdict::aborted, "stop");
   RunResult r = run->finish();
   EXPECT_EQ(r.verdict, Verdict::aborted);
+  bool seen = false;
   for (const auto& s : r.record.safe_state)
     if (s.device == "inv1") {
+      seen = true;
       EXPECT_TRUE(s.commanded);
       EXPECT_FALSE(s.verified) << s.detail;
     }
+  EXPECT_TRUE(seen);
 }
 
 // ---------------------------------------------------------------------------------------------
