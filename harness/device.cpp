@@ -39,6 +39,7 @@ Status Device::configure(DeviceContext& context) {
     return Status::error("device " + name_ + ": configure in state " + to_string(state_));
   signals_ = &context.signals;
   clock_ = &context.clock;
+  requested_watchdog_ = context.watchdog;
   if (auto s = on_configure(context); !s) return fail("configure", s);
   bool contiguous = !published_.empty();
   for (std::size_t k = 1; k < published_.size(); ++k)

@@ -44,6 +44,12 @@ struct SafeStateReport {
 struct DeviceContext {
   SignalTable& signals;
   Clock& clock;
+  // The device-side communication timeout the station asks for (0: none). A driver whose device
+  // has one (a SunSpec or BMS communication timeout, a CAN inverter that drops a silent battery)
+  // arms it when it activates the device, so that the hardware goes to its own safe state if the
+  // harness dies (SIGKILL, power loss, a hung host) and nothing else can. It reports what it armed
+  // through Device::watchdog_armed().
+  Duration watchdog{0};
 };
 
 class Device;
@@ -83,6 +89,9 @@ class Device {
   // its output down at its ramp rate). A station's safe_state_settle shorter than this could
   // never be verified, so it is refused before the run.
   virtual Duration safe_state_time() const { return Duration{0}; }
+  // The device-side watchdog this driver armed (0: the device has none, or none was asked for);
+  // the record lists it per device.
+  virtual Duration watchdog_armed() const { return Duration{0}; }
 
   // Registers the device's signals; no I/O.
   Status configure(DeviceContext& context);
@@ -123,6 +132,9 @@ class Device {
   const DeviceHealth& health() const { return health_; }
 
  protected:
+  // The device-side watchdog the station asks for (DeviceContext::watchdog), for drivers to arm.
+  Duration requested_watchdog() const { return requested_watchdog_; }
+
   virtual Status on_configure(DeviceContext& context) = 0;
   // Each of these starts its operation and ends it with complete() (verify: complete_verify()).
   virtual void on_activate(Time now) = 0;
@@ -177,6 +189,7 @@ class Device {
   Clock* clock() const { return clock_; }
 
  private:
+  Duration requested_watchdog_{0};
   bool start(DeviceOp op, DeviceState required, bool any_configured_state);
   // Runs a hook; an exception from it ends the operation as failed rather than leaving it in flight.
   template <class Hook>

@@ -17,6 +17,7 @@ class DeviceDecorator : public Device, protected DeviceObserver {
       : Device(inner->name(), inner->role()), inner_(std::move(inner)) {}
   std::string identity() const override { return inner_->identity(); }
   Duration safe_state_time() const override { return inner_->safe_state_time(); }
+  Duration watchdog_armed() const override { return inner_->watchdog_armed(); }
   Device& inner() { return *inner_; }
 
  protected:

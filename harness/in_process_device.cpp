@@ -22,6 +22,7 @@ void InProcessDevice::answer(Time now) {
 void InProcessDevice::run_op(Time now) {
   const OpToken token = op_token();
   try {
+    if (in_flight() != DeviceOp::none) host_contact(now);
     switch (in_flight()) {
       case DeviceOp::activate: complete(activate_now(now)); break;
       case DeviceOp::read: complete(read_now(now)); break;

@@ -26,6 +26,8 @@ class InProcessDevice : public Device {
   virtual Status write_now(Time now, const SignalTable& signals) = 0;
   virtual Status safe_state_now() = 0;
   virtual SafeStateReport verify_now() = 0;
+  // Every operation that reaches the device, before its hook: the device heard from the host.
+  virtual void host_contact(Time) {}
 
   void on_activate(Time now) final;
   void on_read(Time now) final;

@@ -226,6 +226,7 @@ void Run::Impl::configure() {
     fault_after_.push_back(t.fault_after);
     settle_.push_back(t.safe_state_settle);
     d.set_observer(this, i);
+    ctx.watchdog = t.watchdog;
     if (auto s = d.configure(ctx); !s) throw std::runtime_error(s.message());
   }
   if (sc_.duration < cycle_)
@@ -801,7 +802,7 @@ RunResult Run::Impl::finish() {
   for (const auto& d : bench_.devices) {
     const DeviceConfig* dc = st_.find(d->name());
     record_.devices.push_back({d->name(), d->role(), dc ? dc->model : "", dc ? dc->link_type : "", d->identity(),
-                               to_string(d->state())});
+                               to_string(d->state()), to_seconds(d->watchdog_armed())});
   }
   record_.overruns = stats_.overruns;
   if (opt_.real_time) {

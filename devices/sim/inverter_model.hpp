@@ -1,4 +1,5 @@
 #pragma once
+#include "devices/sim/host_watchdog.hpp"
 // A bidirectional battery inverter (PCS) with packs on its DC bus: P/Q setpoint tracking under a
 // ramp-rate limit, kVA and AC current limits, DC/AC conversion losses, grid-following while the grid
 // is there and grid-forming (island) on outage when enabled, trips on voltage or frequency outside
@@ -66,6 +67,7 @@ class InverterModel {
   // leave_safe_state(). The packs are not touched: their contactors are their own devices'.
   void enter_safe_state();
   void leave_safe_state() { safe_ = false; }
+  HostWatchdog& watchdog() { return watchdog_; }
 
   double p_ac() const { return p_ac_; }
   double q_ac() const { return q_ac_; }
@@ -98,6 +100,7 @@ class InverterModel {
   double normal_for_s_ = 0;
   double return_ramp_limit_w_ = -1;  // < 0: not ramping back in
   bool safe_ = false;
+  HostWatchdog watchdog_;
   std::vector<double> share_;        // per-pack scratch
 };
 

@@ -1,4 +1,5 @@
 #pragma once
+#include "devices/sim/host_watchdog.hpp"
 // A zinc-halogen pack built cell-to-pack: N modules in series under one BMS. Each module has its
 // own SOC, temperature, zinc loading, capacity and resistance (with a manufacturing spread), so
 // per-module faults and imbalance show. Physics per module: OCV(SOC) curve, internal resistance
@@ -126,6 +127,7 @@ class PackModel {
   }
   void enter_safe_state();
   void leave_safe_state() {}  // the contactor stays open until commanded closed
+  HostWatchdog& watchdog() { return watchdog_; }
 
   // BMS readings
   double voltage() const { return v_; }
@@ -182,6 +184,7 @@ class PackModel {
   double cooling_factor_ = 1;
   bool internal_short_ = false;
   bool contactor_cmd_ = false, contactor_ = false, latched_trip_ = false;
+  HostWatchdog watchdog_;
   bool strip_request_ = false, strip_due_ = false;
   PackState state_ = PackState::run;
   double strip_timer_s_ = 0, since_strip_s_ = 0, due_for_s_ = 0;

@@ -18,11 +18,21 @@ class SimulatedDevice : public InProcessDevice {
   SimulatedDevice(std::string name, std::string role, Model& model, Duration latency, std::string serial = "")
       : InProcessDevice(std::move(name), std::move(role), latency), model_(model), serial_(std::move(serial)) {}
   std::string identity() const override { return serial_; }
+  Duration watchdog_armed() const override { return armed_; }
 
  protected:
-  Status activate_now(Time) override {
+  Status activate_now(Time now) override {
     model_.leave_safe_state();
+    if constexpr (requires(Model& m) { m.watchdog(); }) {
+      // The model's own communication timeout, armed as a driver arms the device's.
+      if (requested_watchdog() > Duration{0}) model_.watchdog().arm(requested_watchdog(), now);
+      else model_.watchdog().disarm();
+      armed_ = requested_watchdog();
+    }
     return Status::ok();
+  }
+  void host_contact(Time now) override {
+    if constexpr (requires(Model& m) { m.watchdog(); }) model_.watchdog().contact(now);
   }
   Status safe_state_now() override {
     model_.enter_safe_state();
@@ -30,6 +40,7 @@ class SimulatedDevice : public InProcessDevice {
   }
 
   Model& model_;
+  Duration armed_{0};
 
  private:
   std::string serial_;

@@ -34,6 +34,12 @@ Status SiteSimulator::advance_to(Time now) {
     step(0.0);
   }
   if (now <= last_) return Status::ok();
+  // Device-side watchdogs run on the plant's time, whether or not the harness still calls: a
+  // model that has not heard from the host within its timeout goes to its own safe state.
+  for (auto& p : packs_)
+    if (p->watchdog().expires_at(now)) p->enter_safe_state();
+  for (auto& inv : inverters_)
+    if (inv->watchdog().expires_at(now)) inv->enter_safe_state();
   step(to_seconds(now - last_));
   last_ = now;
   return check_finite();

@@ -28,6 +28,7 @@ class SiteSimulator final : public Plant {
   PackModel& add_pack(const std::string& name, const PackParams& p, std::uint64_t seed);
   PackModel* pack(const std::string& name) const;  // null if no pack of that name was added
   InverterModel& add_inverter(const InverterParams& p, std::vector<PackModel*> packs);
+  InverterModel* inverter(std::size_t k) const { return k < inverters_.size() ? inverters_[k].get() : nullptr; }
   LoadModel& add_load(const LoadParams& p);
   GridModel& grid() { return grid_; }
 

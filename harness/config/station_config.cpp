@@ -68,6 +68,19 @@ DeviceTiming read_timing(const ConfigNode& n, DeviceTiming base) {
     if (base.fault_after < Duration{0} || base.fault_after > std::chrono::hours(1))
       n["fault_after"].fail("fault_after must be between 0 and 1 h");
   }
+  if (n.has("watchdog")) {
+    base.watchdog = n["watchdog"].as_duration();
+    base.watchdog_given = true;
+    if (base.watchdog < Duration{0} || base.watchdog > std::chrono::hours(1))
+      n["watchdog"].fail("watchdog must be between 0 s (none) and 1 h");
+  } else if (!base.watchdog_given) {
+    base.watchdog = std::max<Duration>(std::chrono::seconds(5), 2 * base.fault_after);
+  }
+  if (base.watchdog > Duration{0} && base.watchdog <= base.fault_after)
+    (n.has("watchdog") ? n["watchdog"] : n["fault_after"])
+        .fail("the device watchdog (" + std::to_string(to_seconds(base.watchdog)) +
+              " s) must outlast fault_after (" + std::to_string(to_seconds(base.fault_after)) +
+              " s): while the harness lives, it declares a device lost first");
   if (n.has("safe_state_settle")) {
     base.safe_state_settle = n["safe_state_settle"].as_duration();
     base.settle_where = n["safe_state_settle"].where();
@@ -96,7 +109,7 @@ StationConfig load_station(const std::string& path) {
   constexpr long kMaxDevices = 2048;
   ConfigNode root = ConfigNode::load_file(path);
   root.expect_keys({"station", "description", "cycle", "grid", "core", "devices", "deadline", "fault_after",
-                    "safe_state_settle"});
+                    "safe_state_settle", "watchdog"});
   StationConfig st;
   st.file = path;
   st.name = root.require("station").as_string();
@@ -126,7 +139,7 @@ StationConfig load_station(const std::string& path) {
   std::vector<std::pair<std::size_t, long>> packs_each;
   for (const ConfigNode& entry : root.require("devices").items()) {
     entry.expect_keys({"name", "count", "role", "model", "link", "params", "limits", "packs", "packs_each", "deadline",
-                       "fault_after", "safe_state_settle"});
+                       "fault_after", "safe_state_settle", "watchdog"});
     const DeviceTiming timing = read_timing(entry, st.timing);
     const std::shared_ptr<const LinkSpec> link = LinkRegistry::instance().parse(entry["link"]);
     long count = entry.has("count") ? entry["count"].as_integer(1, kMaxDevices) : 1;

@@ -38,6 +38,12 @@ struct DeviceTiming {
   Duration fault_after{std::chrono::seconds(2)};
   // After the safe state is commanded, how long before it is read back (a real inverter ramps).
   Duration safe_state_settle{std::chrono::milliseconds(500)};
+  // Device-side communication timeout armed on activation (station key `watchdog`; 0 s: none). It
+  // protects the hardware when the harness dies; it must outlast fault_after, so that while the
+  // harness lives it is the harness that declares a device lost and makes the bench safe in order.
+  // Default: 5 s, or twice fault_after if that is longer.
+  Duration watchdog{std::chrono::seconds(5)};
+  bool watchdog_given = false;
   std::string where;  // of the entry that set the deadline, for errors found at run setup
   std::string settle_where;  // of the entry that set safe_state_settle
 };

@@ -72,7 +72,8 @@ std::string record_json_text(const TestRecord& r, bool running) {
   json dut = json::array();
   for (const auto& d : r.devices) {
     devices.push_back({{"name", d.name}, {"role", d.role}, {"model", d.model}, {"link", d.link},
-                       {"identity", d.identity}, {"final_state", d.state}});
+                       {"identity", d.identity}, {"final_state", d.state},
+                       {"watchdog_s", d.watchdog_s > 0 ? json(d.watchdog_s) : json(nullptr)}});
     if (d.role == "pack") dut.push_back({{"device", d.name}, {"serial", d.identity}});
   }
   j["dut"] = dut;

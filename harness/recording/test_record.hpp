@@ -19,6 +19,7 @@ namespace zhil {
 
 struct DeviceRecord {
   std::string name, role, model, link, identity, state;
+  double watchdog_s = 0;  // the device-side watchdog its driver armed; 0: none
 };
 
 struct SafeStateRecord {

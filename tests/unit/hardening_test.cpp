@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "devices/sim/site_simulator.hpp"
 #include "devices/station_builder.hpp"
 #include "harness/config/config_error.hpp"
 #include "harness/config/config_node.hpp"
@@ -361,4 +362,55 @@ TEST(CheckSemantics, TheMeanOfAHeldValueIsThatValue) {
   ASSERT_TRUE(r.value);
   EXPECT_EQ(*r.value, 60.2);  // exactly: the naive running sum gave 60.20000000000125
   EXPECT_EQ(r.outcome, "PASS");
+}
+
+// ---- what protects the hardware when the harness dies
+
+TEST(Watchdog, WhenTheHarnessDiesTheSimulatedDevicesGoSafeOnTheirOwn) {
+  const std::string dir = test::scratch_dir("watchdog");
+  StationConfig st = load_station(test::source_path("fixtures/stations/bench-1pack.yaml"));
+  Scenario sc = load_scenario(test::write_file(dir, "s.yaml", R"(scenario: w
+station: bench-1pack
+duration: 10 min
+timeline: [{at: 0 s, load: {power: 130 kW}}]
+checks: [{name: c, always: "run.overruns >= 0"}]
+)"));
+  Bench bench = build_bench(st, 1);
+  RunOptions opt;
+  opt.out_dir = dir + "/out";
+  opt.handle_signals = false;
+  auto run = std::make_unique<zhil::Run>(st, sc, bench, CoreRegistry::instance().create(st.core), opt);
+  ASSERT_TRUE(run->until(Time(std::chrono::seconds(60))));
+  auto& site = dynamic_cast<sim::SiteSimulator&>(*bench.plant);
+  sim::PackModel& pack = *site.pack("pack1");
+  sim::InverterModel& inv = *site.inverter(0);
+  ASSERT_TRUE(pack.contactor_closed());
+  ASSERT_GT(inv.p_ac(), 20e3);  // shaving the 130 kW load down to the 100 kW limit
+  for (const auto& d : bench.devices)
+    if (d->role() == "pack" || d->role() == "inverter") {
+      EXPECT_EQ(d->watchdog_armed(), std::chrono::seconds(5));
+    }
+  // The harness dies here: nothing calls the devices any more, but the plant's time goes on.
+  const Time last = run->now();
+  ASSERT_TRUE(bench.plant->advance_to(last + std::chrono::milliseconds(4900)));
+  EXPECT_TRUE(pack.contactor_closed());  // within the 5 s timeout: nothing happens
+  EXPECT_GT(inv.p_ac(), 20e3);
+  ASSERT_TRUE(bench.plant->advance_to(last + std::chrono::milliseconds(5100)));
+  ASSERT_TRUE(bench.plant->advance_to(last + std::chrono::milliseconds(6500)));
+  EXPECT_FALSE(pack.contactor_closed());  // the BMS opened its contactor on its own
+  EXPECT_LT(std::fabs(inv.p_ac()), 1.0);   // the inverter ramped its output to zero
+  run.reset();
+}
+
+TEST(Watchdog, TheStationSaysHowLongAndItMustOutlastFaultAfter) {
+  const std::string dir = test::scratch_dir("watchdog-station");
+  std::string station = test::read_file(test::source_path("fixtures/stations/bench-1pack.yaml"));
+  station.replace(station.find("cycle: 100 ms"), 13, "cycle: 100 ms\nfault_after: 3 s\nwatchdog: 2 s");
+  fs::copy_file(test::source_path("fixtures/packs/zh-160kwh-16s.yaml"), dir + "/p.yaml");
+  try {
+    (void)load_station(test::write_file(dir, "st.yaml", station));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("st.yaml:7:11: watchdog: the device watchdog (2.000000 s) must outlast fault_after"));
+  }
 }
