@@ -81,13 +81,14 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
   p->estimate = estimate(*p, opt);
   const ResourceEstimate& e = p->estimate;
   if (e.output_bytes > rq.limits.max_output_bytes)
-    throw ConfigError(p->scenario.file + ": this run would write about " + human_bytes(e.output_bytes) + " (" +
+    throw ConfigError((p->scenario.duration_where.empty() ? p->scenario.file + ":1:1" : p->scenario.duration_where) +
+                      ": this run would write about " + human_bytes(e.output_bytes) + " (" +
                       std::to_string(e.rows) + " rows of " + std::to_string(e.columns) +
                       " signals in timeseries.csv), over the limit of " + human_bytes(rq.limits.max_output_bytes) +
                       ": record fewer signals (record:) or less often (record_interval:), or raise the limit "
                       "with --max-output");
   if (e.memory_bytes > rq.limits.max_memory_bytes)
-    throw ConfigError(p->station.file + ": this run would need about " + human_bytes(e.memory_bytes) +
+    throw ConfigError(p->station.file + ":1:1: this run would need about " + human_bytes(e.memory_bytes) +
                       " of memory, over the limit of " + human_bytes(rq.limits.max_memory_bytes) +
                       ": use a smaller station, or raise the limit with --max-memory");
   return p;

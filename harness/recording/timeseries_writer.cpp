@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -20,20 +21,21 @@ Status TimeseriesWriter::on_started(const RunInfo&, const SignalTable& signals) 
   std::string error;
   fd_ = folder_->create(name_, error);
   if (fd_ < 0) return Status::error(error);
-  batch_.reserve(kBatchBytes + max_row_bytes(ids_.size()));
-  batch_ = "t";
-  for (SignalId id : ids_) batch_ += "," + signals.info(id).name;
-  batch_ += "\n";
+  std::string header = "t";
+  for (SignalId id : ids_) header += "," + signals.info(id).name;
+  header += "\n";
+  capacity_ = std::max(kBatchBytes, header.size()) + max_row_bytes(ids_.size());
+  buffer_ = std::make_unique<char[]>(capacity_);
+  std::memcpy(buffer_.get(), header.data(), header.size());
+  used_ = header.size();
   // The header goes out at once: a run killed before its first batch leaves a file with columns.
   return write_batch();
 }
 
 Status TimeseriesWriter::on_row(Time t, const SignalTable& signals) {
   if (fd_ < 0) return error_.empty() ? Status::ok() : Status::error(error_);
-  const std::size_t at = batch_.size();
-  batch_.resize(at + max_row_bytes(ids_.size()));
-  char* p = batch_.data() + at;
-  char* end = batch_.data() + batch_.size();
+  char* p = buffer_.get() + used_;
+  char* end = buffer_.get() + capacity_;
   p = std::to_chars(p, end, to_seconds(t)).ptr;
   for (SignalId id : ids_) {
     *p++ = ',';
@@ -41,30 +43,30 @@ Status TimeseriesWriter::on_row(Time t, const SignalTable& signals) {
     p = std::to_chars(p, end, v == 0.0 ? 0.0 : v).ptr;  // no "-0"
   }
   *p++ = '\n';
-  batch_.resize(static_cast<std::size_t>(p - batch_.data()));
+  used_ = static_cast<std::size_t>(p - buffer_.get());
   ++rows_in_batch_;
-  if (batch_.size() >= kBatchBytes) return write_batch();
+  if (used_ >= kBatchBytes) return write_batch();
   return Status::ok();
 }
 
 Status TimeseriesWriter::write_batch() {
   if (fd_ < 0) return error_.empty() ? Status::ok() : Status::error(error_);
-  if (batch_.empty()) return Status::ok();
-  if (!write_all(fd_, batch_)) {
+  if (used_ == 0) return Status::ok();
+  if (!write_all(fd_, std::string_view(buffer_.get(), used_))) {
     const int e = errno;
     // Cut back to the last whole row: what is on disk stays readable, and the row count true.
-    if (ftruncate(fd_, static_cast<off_t>(bytes_on_disk_)) == 0) (void)lseek(fd_, 0, SEEK_END);
+    (void)!ftruncate(fd_, static_cast<off_t>(bytes_on_disk_));
     error_ = folder_->file(name_) + ": write failed after " + std::to_string(rows_on_disk_) +
              " rows: " + std::strerror(e);
     ::close(fd_);
     fd_ = -1;
-    batch_.clear();
+    used_ = 0;
     return Status::error(error_);
   }
-  bytes_on_disk_ += batch_.size();
+  bytes_on_disk_ += used_;
   rows_on_disk_ += rows_in_batch_;
   rows_in_batch_ = 0;
-  batch_.clear();
+  used_ = 0;
   return Status::ok();
 }
 

@@ -51,7 +51,10 @@ class TimeseriesWriter final : public RunSink {
   std::vector<RecordPattern> patterns_;
   std::vector<SignalId> ids_;
   int fd_ = -1;
-  std::string batch_;            // whole rows not yet written
+  // Whole rows not yet written: buffer_[0, used_). Rows are formatted in place; the buffer has
+  // room for a batch and one row more.
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0, used_ = 0;
   std::uint64_t rows_in_batch_ = 0, rows_on_disk_ = 0;
   std::uint64_t bytes_on_disk_ = 0;
   std::string error_;            // the first write error; later rows are refused with it

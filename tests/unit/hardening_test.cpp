@@ -414,3 +414,40 @@ TEST(Watchdog, TheStationSaysHowLongAndItMustOutlastFaultAfter) {
     EXPECT_THAT(e.what(), HasSubstr("st.yaml:7:11: watchdog: the device watchdog (2.000000 s) must outlast fault_after"));
   }
 }
+
+// ---- bounded resources
+
+TEST(Resources, AStationIsBoundedAsAWholeNotPerEntry) {
+  const std::string dir = test::scratch_dir("bounded");
+  const std::string pack = test::source_path("fixtures/packs/zh-160kwh-16s.yaml");
+  const std::string inverter = test::source_path("fixtures/inverters/pcs-750kva.yaml");
+  auto station = [&](int entries, int packs_each, const std::string& modules) {
+    std::string s = "station: big\ncore: {name: reference}\ndevices:\n  - {name: grid, role: grid, model: grid-simulator}\n"
+                    "  - {name: hall, role: load, model: load-simulator, params: {power: 1 MW}}\n";
+    for (int e = 0; e < entries; ++e) {
+      s += "  - {name: inv" + std::to_string(e) + ", role: inverter, model: inverter-simulator, params: {file: " +
+           inverter + "}, packs_each: " + std::to_string(packs_each) +
+           ", limits: {p_discharge_max: 750 kW, p_charge_max: 750 kW, s_max: 750 kVA}}\n";
+      s += "  - {name: \"p" + std::to_string(e) + "_{i}\", count: " + std::to_string(packs_each) +
+           ", role: pack, model: pack-simulator, params: {file: " + pack + modules +
+           "}, limits: {i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}\n";
+    }
+    return test::write_file(dir, "st.yaml", s);
+  };
+  try {
+    (void)load_station(station(8, 1000, ""));
+    FAIL() << "8 x 1,000 packs accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("a station has at most 2048 devices in all"));
+  }
+  // 70 packs of 1,000 modules: within the device bound, over the site's module bound; refused at
+  // the pack entry, before the 66th pack is built.
+  const StationConfig st = load_station(station(1, 70, ", modules: 1000"));
+  try {
+    (void)build_bench(st, 1);
+    FAIL() << "70,000 modules built";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("st.yaml:7:5:"));
+    EXPECT_THAT(e.what(), HasSubstr("more than 65536 pack modules in all"));
+  }
+}
