@@ -1,5 +1,7 @@
 #include "harness/host_signals.hpp"
 
+#include <pthread.h>
+
 #include <cstring>
 
 #include <boost/asio/signal_set.hpp>
@@ -51,11 +53,19 @@ HostSignalCapture::HostSignalCapture(boost::asio::io_context& io, std::function<
 }
 
 HostSignalCapture::~HostSignalCapture() {
+  // Boost resets each signal to its default action before the host's handler is put back: with
+  // the signals blocked in between, one that comes then waits and reaches the host's handler
+  // instead of killing the process.
+  sigset_t block, previous;
+  sigemptyset(&block);
+  for (const auto& [sig, old] : saved_) sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, &block, &previous);
   boost::system::error_code ec;
   set_->signals.cancel(ec);
   set_->signals.clear(ec);
   set_.reset();
   for (const auto& [sig, old] : saved_) sigaction(sig, &old, nullptr);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 }  // namespace zhil

@@ -209,7 +209,8 @@ void Run::Impl::configure() {
     // Both I/O phases must fit in one cycle: by default each may take 40 % of it.
     const Duration deadline = t.deadline.value_or(cycle_ * 2 / 5);
     if (deadline * 2 > cycle_)
-      throw ConfigError((t.where.empty() ? st_.file : t.where) + ": device " + d.name() + ": deadline " +
+      throw ConfigError((!t.where.empty() ? t.where : dc ? dc->entry.where() : st_.file + ":1:1") + ": device " +
+                        d.name() + ": deadline " +
                         seconds_text(deadline) + " s leaves no room for both I/O phases in a cycle of " +
                         seconds_text(cycle_) + " s (at most half the cycle)");
     // A simulated link slower than the deadline would lose the device on its first read.
@@ -218,7 +219,8 @@ void Run::Impl::configure() {
                         seconds_text(ip->latency) + " s is not below its I/O deadline of " + seconds_text(deadline) +
                         " s: every read would be late");
     if (t.safe_state_settle < d.safe_state_time())
-      throw ConfigError((t.settle_where.empty() ? st_.file : t.settle_where) + ": device " + d.name() +
+      throw ConfigError((!t.settle_where.empty() ? t.settle_where : dc ? dc->entry.where() : st_.file + ":1:1") +
+                        ": device " + d.name() +
                         ": safe_state_settle " + seconds_text(t.safe_state_settle) +
                         " s is shorter than the device takes to reach its safe state (" +
                         seconds_text(d.safe_state_time()) + " s): it could never be verified");
@@ -293,6 +295,7 @@ void Run::Impl::configure() {
     measurements_.emplace_back(m, signals_);
   }
   phase_.emplace(*clock_, signals_, devices_, deadlines_);
+  (void)select_signals(signals_, sc_.record);  // every record: pattern must match a signal
 }
 
 // Runs the clock until `*flag` is set (a phase ended, a wait is over). Every phase has deadline
@@ -397,7 +400,10 @@ void Run::Impl::setup() {
       if (auto st = s->on_started(info, signals_); !st) throw std::runtime_error(st.message());
     // A run killed from here on (SIGKILL, power loss) leaves a record that says it did not end.
     if (auto st = record_writer_->write_running(record_); !st) throw std::runtime_error(st.message());
+    // Stopped already (a signal the host caught while the files loaded): no device is activated.
+    if (stopping_) return;
     activate();
+    if (stopping_) return;  // a signal during activation: the safe state follows in finish()
     // Time starts at 0 now that the devices are up; the plant advances before every timer.
     clock_->restart();
     for (Device* d : devices_) d->health().commands_valid_since = Time{0};
@@ -631,7 +637,7 @@ void Run::Impl::progress(Time now) {
 }
 
 void Run::Impl::safe_state() {
-  if (!clock_ || !phase_) {
+  if (!clock_ || !phase_ || !activation_sent_) {
     // Nothing was activated: no device was sent anything.
     for (auto& d : bench_.devices) record_.safe_state.push_back({d->name(), true, true, "never activated: nothing sent"});
     return;
@@ -730,6 +736,9 @@ void Run::Impl::safe_state() {
 
 RunResult Run::Impl::finish() {
   if (finished_) return result_;
+  // The run is ending: the memory kept for this moment is given back, so that the safe state and
+  // the record can be written even after an out-of-memory that was caught somewhere else.
+  memory_reserve_.reset();
   if (!set_up_) {
     set_up_ = failed_setup_ = true;
     begin_record();
@@ -761,7 +770,19 @@ RunResult Run::Impl::finish() {
   record_.cycles = cycles_done_;
   // The time the run reached: a cycle cut short by an error still counts.
   record_.end_s = to_seconds(std::max(last_cycle_, due_));
-  safe_state();
+  try {
+    safe_state();
+  } catch (const std::exception& e) {
+    // Whatever went wrong, the record says which devices were not verified safe.
+    const std::string why = failure_text(e);
+    for (const auto& d : bench_.devices) {
+      bool listed = false;
+      for (const auto& r : record_.safe_state) listed = listed || r.device == d->name();
+      if (!listed) record_.safe_state.push_back({d->name(), false, false, "safe state interrupted: " + why});
+    }
+    verdict = Verdict::error;
+    error = (error.empty() ? "" : error + "; ") + "safe state interrupted: " + why;
+  }
   bool safe_ok = true;
   for (const auto& s : record_.safe_state) safe_ok = safe_ok && s.commanded && s.verified;
   if (!safe_ok && verdict == Verdict::pass) {

@@ -19,12 +19,16 @@ void remember(int sig) {
 
 }  // namespace
 
-void install_process_signal_handling() {
+void ignore_pipe_signals() {
   struct sigaction ignore{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGPIPE, &ignore, nullptr);
   sigaction(SIGXFSZ, &ignore, nullptr);
+}
+
+void install_process_signal_handling() {
+  ignore_pipe_signals();
   struct sigaction catch_it{};
   catch_it.sa_handler = remember;
   sigemptyset(&catch_it.sa_mask);

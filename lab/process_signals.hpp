@@ -8,6 +8,9 @@
 //   after the run has ended lets the program print its summary and exit with the run's code.
 namespace zhil::lab {
 
+// For every command: SIGPIPE and SIGXFSZ ignored.
+void ignore_pipe_signals();
+// For run and suite (which command devices): terminating signals remembered instead of killing.
 void install_process_signal_handling();
 // The first terminating signal caught outside a run, or 0.
 int pending_process_signal();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/config/config_node.hpp"
+#include "harness/host_signals.hpp"
 #include "harness/recording/output_folder.hpp"
 #include "lab/process_signals.hpp"
 #include "lab/scenario_runner.hpp"
@@ -73,6 +74,10 @@ int run_suite(const SuiteRequest& rq) {
     std::cerr << "zhil suite: " << invalid << " scenario(s) invalid; nothing ran\n";
     return 2;
   }
+  if (const int sig = pending_process_signal(); sig != 0) {
+    std::cerr << "zhil suite: " << signal_name(sig) << " while checking the scenarios; nothing ran\n";
+    return 2;
+  }
   const std::string out = rq.out_dir.empty() ? "results/suite-" + utc_stamp() : rq.out_dir;
   std::shared_ptr<OutputFolder> folder;
   try {
@@ -108,6 +113,10 @@ int run_suite(const SuiteRequest& rq) {
     const auto t0 = std::chrono::steady_clock::now();
     if (pending_process_signal() != 0 || aborted) {
       md << "| " << stem << " | NOT RUN | " << en.expect << " | - | - |\n";
+      summary["scenarios"].push_back({{"file", en.file}, {"verdict", "NOT RUN"}, {"expected", en.expect},
+                                      {"as_expected", false}, {"error", "the suite was stopped by a signal"}});
+      junit << "  <testcase classname=\"zhil.suite." << suite_name << "\" name=\"" << stem
+            << "\"><skipped message=\"the suite was stopped by a signal\"/></testcase>\n";
       ++unexpected;
       worst = 2;
       continue;

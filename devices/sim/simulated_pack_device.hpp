@@ -24,6 +24,10 @@ class SimulatedPackDevice final : public SimulatedDevice<PackModel> {
   Status safe_state_now() override;
   SafeStateReport verify_now() override;
   void on_stimuli(Time now, const SignalTable& t) override;
+  // A lost link carries nothing either way: the BMS does not hear the host, and its watchdog runs.
+  void host_contact(Time now) override {
+    if (!comm_lost_) SimulatedDevice::host_contact(now);
+  }
 
  private:
   struct ModuleIds {

@@ -134,14 +134,11 @@ bool OutputFolder::is_result_name(std::string_view name) {
 std::shared_ptr<OutputFolder> OutputFolder::claim(const std::string& path, bool overwrite) {
   if (path.empty()) throw OutputFolderError("results folder: no path given");
   namespace fs = std::filesystem;
-  const fs::path p(path);
-  fs::path parent = p.parent_path();
-  std::string name = p.filename().string();
-  if (name.empty() || name == "." || name == "..") {
-    // "out/" or "out/.": the folder is the path itself
-    parent = p.lexically_normal().parent_path();
-    name = p.lexically_normal().filename().string();
-  }
+  // "out/", "out/." and "a/../out" all name the folder out.
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  const fs::path parent = p.parent_path();
+  const std::string name = p.filename().string();
   std::error_code ec;
   if (!parent.empty()) {
     fs::create_directories(parent, ec);

@@ -36,6 +36,7 @@ class OutputFolder {
   OutputFolder& operator=(const OutputFolder&) = delete;
 
   const std::string& path() const { return path_; }
+  int descriptor() const { return dir_fd_; }  // the folder, locked (flock) while open
   std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
 
   // A new file `name` opened for writing (O_EXCL, O_NOFOLLOW, close-on-exec); returns the

@@ -4,19 +4,17 @@
 // written with std::to_chars (shortest exact form), so the same run gives the same bytes, and a t
 // of 29.4 s is written "29.4".
 //
-// Rows are kept in memory and written whole, a batch at a time, with write(2) checked: a run that
-// is killed leaves whole rows on disk (a stdio buffer would have been cut mid-row), and a full disk
-// or an I/O error is returned, never hidden. A write that fails part-way is cut back to the last
-// whole row, so the file and the record's row count agree.
-//
-// Limit: the kernel may still cut a single write(2) at a page boundary if the process is killed
-// with SIGKILL inside that call or the machine loses power during writeback; the record then says
-// RUNNING, and a reader must treat a last line without its newline as absent.
+// Rows are formatted into one buffer and handed over whole, a batch at a time, to a writer process
+// of their own (row_writer_process.hpp), so that a SIGKILL of the harness leaves whole rows on
+// disk (a stdio buffer, or even one write(2) of the batch, would be cut mid-row). Every write is
+// checked: a full disk or an I/O error is returned, never hidden, and a write that fails part-way
+// is cut back to the last whole row, so the file and the record's row count agree.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "harness/recording/output_folder.hpp"
+#include "harness/recording/row_writer_process.hpp"
 #include "harness/recording/signal_selection.hpp"
 #include "harness/run_sink.hpp"
 
@@ -50,13 +48,13 @@ class TimeseriesWriter final : public RunSink {
   std::string name_;
   std::vector<RecordPattern> patterns_;
   std::vector<SignalId> ids_;
-  int fd_ = -1;
+  bool open_ = false;
+  RowWriterProcess writer_;
   // Whole rows not yet written: buffer_[0, used_). Rows are formatted in place; the buffer has
   // room for a batch and one row more.
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0, used_ = 0;
-  std::uint64_t rows_in_batch_ = 0, rows_on_disk_ = 0;
-  std::uint64_t bytes_on_disk_ = 0;
+  std::uint64_t rows_on_disk_ = 0;
   std::string error_;            // the first write error; later rows are refused with it
 };
 

@@ -59,18 +59,16 @@ void Check::evaluate(Time now) {
     evidence_ = evidence(now, spec_.signal + " is not a finite number");
     return;
   }
-  // An expression can itself give NaN or infinity from finite inputs (0/0, x/0): that is not a
-  // truth value, and it is a violation whatever the kind of check.
+  // An expression can itself give NaN or infinity from finite inputs (0/0, x/0, log(0)): that is
+  // not a truth value, and it is a violation whatever the kind of check. (Only the final value is
+  // judged: muParser evaluates both sides of && and ||, so a guarded division, "b > 0 && a / b > 5",
+  // may divide by zero on the way without being wrong.)
   double value = 0;
   if (expression_) {
-    bool finite = true;
-    value = expression_->evaluate_checked(finite);
-    if (!finite) {
+    value = expression_->evaluate();
+    if (!std::isfinite(value)) {
       violated_ = true;
-      evidence_ = evidence(now, std::isfinite(value) ? "condition computes a non-finite value on the way (division by "
-                                                       "zero, overflow or NaN)"
-                                                     : std::string("condition evaluates to ") +
-                                                           (std::isnan(value) ? "NaN" : "infinity"));
+      evidence_ = evidence(now, std::string("condition evaluates to ") + (std::isnan(value) ? "NaN" : "infinity"));
       return;
     }
   }

@@ -2,8 +2,6 @@
 
 #include <muParser.h>
 
-#include <cfenv>
-#include <cmath>
 #include <deque>
 #include <stdexcept>
 
@@ -95,13 +93,5 @@ Expression& Expression::operator=(Expression&&) noexcept = default;
 
 double Expression::evaluate() const { return parser_->Eval(); }
 
-double Expression::evaluate_checked(bool& finite_throughout) const {
-  // The floating-point exception flags say whether any step divided by zero, overflowed or made a
-  // NaN (0/0, log(0), sqrt(-1), a comparison with NaN): "x < 0/0" is false, not a truth value.
-  std::feclearexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW);
-  const double v = parser_->Eval();
-  finite_throughout = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW) == 0 && std::isfinite(v);
-  return v;
-}
 
 }  // namespace zhil

@@ -28,9 +28,6 @@ class Expression {
   Expression& operator=(Expression&&) noexcept;
 
   double evaluate() const;
-  // The same, and whether every step of it stayed finite (no division by zero, overflow or NaN on
-  // the way, even where the final comparison hides it). Inputs are assumed finite.
-  double evaluate_checked(bool& finite_throughout) const;
   bool holds() const { return evaluate() != 0.0; }
   const std::string& text() const { return text_; }
   // The signals the expression reads, for evidence ("grid.p_import=1.23e6").

@@ -234,7 +234,10 @@ ProfileFactory parse_profile(const ConfigNode& node, const std::string& unit, co
     double hi = node.require("max").as_quantity_in(unit, range.lo, range.hi);
     if (hi < lo) node["max"].fail("max must be >= min");
     double peak = node.require("peak_at").as_time_of_day();
-    double noise = node.get_quantity("noise", "1", 0.0);
+    double noise = node.get_quantity_in("noise", "1", 0.0, 0.0, 0.5);
+    // The noise multiplies the value: its extremes must stay in range too.
+    in_range(node.has("noise") ? node["noise"] : node["min"], lo * (1 - noise), "min * (1 - noise)");
+    in_range(node.has("noise") ? node["noise"] : node["max"], hi * (1 + noise), "max * (1 + noise)");
     double interval = node.has("noise_interval") ? to_seconds(node["noise_interval"].as_duration()) : 60.0;
     if (interval < 1e-3) node["noise_interval"].fail("must be at least 1 ms");
     return [=](const ProfileContext& c) {

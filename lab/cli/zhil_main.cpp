@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
 }
 
 int zhil_main(int argc, char** argv) {
-  lab::install_process_signal_handling();
+  lab::ignore_pipe_signals();
   CLI::App app{"zhil: hardware-in-the-loop test harness for zinc-halogen battery packs and inverters"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("zhil ") + ZHIL_VERSION);
@@ -235,6 +235,8 @@ int zhil_main(int argc, char** argv) {
       std::cerr << "zhil: " << s.message() << "\n";
       return 2;
     }
+  // run and suite command devices: a signal ends them through the safe state, never mid-way.
+  if (run->parsed() || suite->parsed()) lab::install_process_signal_handling();
   if (run->parsed()) return cmd_run(scenario, flags);
   if (suite->parsed()) {
     lab::SuiteRequest r;

@@ -1,5 +1,6 @@
 """Hardening through the program (issue 6): every catchable way out reaches the safe state, a killed
 run leaves readable results, output is written safely, validate refuses what run would."""
+import fcntl
 import json
 import os
 import resource
@@ -133,6 +134,11 @@ def test_a_killed_run_leaves_whole_rows_and_a_record_that_says_running(tmp_path)
         p.kill()
         p.communicate()
         assert p.returncode == -signal.SIGKILL
+        # The row writer outlives the harness until every whole row is on disk; it holds the
+        # folder's lock until then.
+        folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        os.close(folder)
         r = record(out)
         assert r["verdict"] == "RUNNING"
         text = csv.read_bytes()
@@ -241,6 +247,8 @@ def test_a_run_over_its_output_limit_is_refused_before_it_starts(tmp_path, zhil)
     assert zhil("validate", sc, "--max-output", "1000").returncode == 0
 
 
+@pytest.mark.skipif(os.environ.get("ZHIL_SANITIZED") == "1",
+                    reason="AddressSanitizer reserves terabytes of address space: it cannot start under RLIMIT_AS")
 def test_out_of_memory_never_ends_in_terminate(tmp_path):
     # Address-space limits from "cannot even load" to "enough": every outcome is a verdict.
     for mb in (24, 32, 40, 48, 64):

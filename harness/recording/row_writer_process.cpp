@@ -1,0 +1,180 @@
+#include "harness/recording/row_writer_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace zhil {
+namespace {
+
+// What the writer reports: the first error (0: none) and the whole rows on disk. Sent once on
+// failure and once at the end.
+struct StatusMessage {
+  std::int32_t error = 0;
+  std::uint64_t rows = 0;
+};
+
+bool send_all(int sock, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t k = ::send(sock, p, n, MSG_NOSIGNAL);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
+bool write_whole(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t k = ::write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return false;
+    if (k == 0) {
+      errno = EIO;
+      return false;
+    }
+    p += k;
+    n -= static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
+void close_others(int a, int b, int c) {
+  // Every descriptor but 0-2 and a, b, c (the file, the socket, the results folder's lock): the
+  // writer must not keep the harness's devices' sockets open; it keeps the folder locked until the
+  // last row is on disk.
+  int keep[3] = {a, b, c};
+  std::sort(keep, keep + 3);
+  unsigned next = 3;
+  for (int k : keep) {
+    if (k < 0) continue;
+    if (static_cast<unsigned>(k) > next) close_range(next, static_cast<unsigned>(k - 1), 0);
+    next = std::max(next, static_cast<unsigned>(k + 1));
+  }
+  close_range(next, ~0U, 0);
+}
+
+}  // namespace
+
+void RowWriterProcess::child(int fd, int sock, int keep, char* buffer, std::size_t capacity) {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  close_others(fd, sock, keep);
+  off_t on_disk = lseek(fd, 0, SEEK_END);
+  StatusMessage st;
+  std::size_t used = 0;
+  for (;;) {
+    const ssize_t n = ::recv(sock, buffer + used, capacity - used, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the harness closed the socket (finished, or died)
+    used += static_cast<std::size_t>(n);
+    // Whole rows only: up to the last newline; the rest waits for its end.
+    std::size_t whole = used;
+    while (whole > 0 && buffer[whole - 1] != '\n') --whole;
+    if (whole > 0 && st.error == 0) {
+      if (write_whole(fd, buffer, whole)) {
+        on_disk += static_cast<off_t>(whole);
+        st.rows += static_cast<std::uint64_t>(std::count(buffer, buffer + whole, '\n'));
+      } else {
+        st.error = errno;
+        (void)!ftruncate(fd, on_disk);  // cut back to the last whole row
+        (void)send_all(sock, reinterpret_cast<const char*>(&st), sizeof st);
+      }
+    }
+    std::memmove(buffer, buffer + whole, used - whole);
+    used -= whole;
+    if (used == capacity) used = 0;  // a "row" longer than any batch: not from this harness; dropped
+  }
+  if (st.error == 0 && fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) st.error = errno;
+  (void)send_all(sock, reinterpret_cast<const char*>(&st), sizeof st);
+  _exit(0);
+}
+
+Status RowWriterProcess::start(int fd, std::string display, std::size_t max_batch_bytes, int keep_fd) {
+  display_ = std::move(display);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return Status::error(display_ + ": cannot start its writer: " + std::strerror(errno));
+  const std::size_t capacity = 2 * max_batch_bytes + 4096;
+  child_buffer_ = std::make_unique<char[]>(capacity);  // before the fork: the child must not allocate
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return Status::error(display_ + ": cannot start its writer: " + std::strerror(e));
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    child(fd, sv[1], keep_fd, child_buffer_.get(), capacity);
+  }
+  close(sv[1]);
+  child_buffer_.reset();  // the parent's copy is not needed
+  pid_ = pid;
+  sock_ = sv[0];
+  return Status::ok();
+}
+
+Status RowWriterProcess::poll_status(bool block) {
+  StatusMessage st;
+  std::size_t got = 0;
+  for (;;) {
+    const ssize_t n = ::recv(sock_, reinterpret_cast<char*>(&st) + got, sizeof st - got, block ? 0 : MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && got == 0) return Status::ok();
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;  // the rest of a message is coming
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+    if (got < sizeof st) continue;
+    rows_ = st.rows;
+    if (st.error != 0 && error_.empty())
+      error_ = display_ + ": write failed after " + std::to_string(st.rows) + " rows: " + std::strerror(st.error);
+    got = 0;
+    if (!block) break;
+  }
+  return error_.empty() ? Status::ok() : Status::error(error_);
+}
+
+Status RowWriterProcess::send(std::string_view rows) {
+  if (!error_.empty()) return Status::error(error_);
+  if (sock_ < 0) return Status::error(display_ + ": its writer is not running");
+  if (Status s = poll_status(false); !s) return s;
+  if (!send_all(sock_, rows.data(), rows.size())) {
+    if (Status s = poll_status(false); !s) return s;
+    error_ = display_ + ": its writer process ended unexpectedly";
+    return Status::error(error_);
+  }
+  return Status::ok();
+}
+
+Status RowWriterProcess::finish(std::uint64_t& rows_on_disk) {
+  if (!finished_ && sock_ >= 0) {
+    finished_ = true;
+    shutdown(sock_, SHUT_WR);  // the writer sees the end, writes what it has, syncs, reports
+    (void)poll_status(true);
+    close(sock_);
+    sock_ = -1;
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    if ((!WIFEXITED(status) || WEXITSTATUS(status) != 0) && error_.empty())
+      error_ = display_ + ": its writer process ended unexpectedly";
+  }
+  rows_on_disk = rows_;
+  return error_.empty() ? Status::ok() : Status::error(error_);
+}
+
+RowWriterProcess::~RowWriterProcess() {
+  std::uint64_t rows = 0;
+  (void)finish(rows);
+}
+
+}  // namespace zhil
