@@ -10,7 +10,7 @@
 #include "tests/fuzz/fuzz_input_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string& path = zhil::fuzz::write_input(data, size, "-scenario.yaml");
+  const std::string& path = zhil::fuzz::write_input(data, size);
   try {
     zhil::Scenario s = zhil::load_scenario(path);
     (void)s;
