@@ -263,3 +263,17 @@ def test_out_of_memory_never_ends_in_terminate(tmp_path):
         assert "terminate called" not in p.stderr
         if (out / "record.json").exists():
             assert record(out)["verdict"] in ("PASS", "ERROR")
+
+
+def test_hostile_files_are_refused_with_file_line_column(zhil):
+    # The fuzz regressions: deep nesting, an alias bomb, a 100 kB line, binary bytes, invalid and
+    # overlong UTF-8, .nan, .inf and 1e999, an overflowing unit, duplicate keys, a second document,
+    # /dev/zero and /proc as a CSV trace, an empty window, -60 Hz; and stations with 0 V, 1e300 V,
+    # -400 degC, an unknown core, 8 x 4,096 packs.
+    import re
+    for kind in ("scenario_loader", "station_loader"):
+        folder = ROOT / "tests/fuzz/regressions" / kind
+        for f in sorted(folder.glob("*.yaml")):
+            r = zhil("validate", f, timeout=60)
+            assert r.returncode == 2, (f.name, r.stdout)
+            assert re.search(re.escape(f.name) + r":\d+:\d+: ", r.stdout), (f.name, r.stdout)
