@@ -47,12 +47,13 @@ bool write_whole(int fd, const char* p, std::size_t n) {
 }
 
 void close_others(int a, int b, int c) {
-  // Every descriptor but 0-2 and a, b, c (the file, the socket, the results folder's lock): the
-  // writer must not keep the harness's devices' sockets open; it keeps the folder locked until the
-  // last row is on disk.
+  // Every descriptor but a, b, c (the file, the socket, the results folder's lock), the standard
+  // ones included: the writer must not keep the harness's devices' sockets open, nor its stdout
+  // (a `zhil run | head` would wait for it); it keeps the folder locked until the last row is on
+  // disk.
   int keep[3] = {a, b, c};
   std::sort(keep, keep + 3);
-  unsigned next = 3;
+  unsigned next = 0;
   for (int k : keep) {
     if (k < 0) continue;
     if (static_cast<unsigned>(k) > next) close_range(next, static_cast<unsigned>(k - 1), 0);
