@@ -140,18 +140,19 @@ int run_suite(const SuiteRequest& rq) {
       if (c.outcome == CheckOutcome::fail) failed += (failed.empty() ? "" : ", ") + c.name;
     for (const auto& m : o.result.record.measurements)
       if (m.outcome == "FAIL") failed += (failed.empty() ? "" : ", ") + m.name;
-    std::printf("  [%zu/%zu] %-8s %-34s %s  (%.1f s)  %s/record.json\n", n, entries.size(), verdict.c_str(),
+    const std::string record = o.result.record_written ? o.result.record_path : "(no record: " + o.message + ")";
+    std::printf("  [%zu/%zu] %-8s %-34s %s  (%.1f s)  %s\n", n, entries.size(), verdict.c_str(),
                 stem.c_str(), as_expected ? (en.expect == "FAIL" ? "expected FAIL" : "ok") : "UNEXPECTED", wall,
-                r.out_dir.c_str());
+                record.c_str());
     if (!o.message.empty() && o.verdict != Verdict::pass) std::printf("           %s\n", o.message.c_str());
     std::fflush(stdout);
     // A signal stopped this scenario: the operator wants the suite stopped, not the next one begun.
     aborted = o.verdict == Verdict::aborted;
     md << "| " << stem << " | " << verdict << " | " << en.expect << " | " << (failed.empty() ? "-" : failed) << " | "
-       << stem << "/record.json |\n";
+       << (o.result.record_written ? stem + "/record.json" : std::string("-")) << " |\n";
     summary["scenarios"].push_back({{"file", en.file}, {"scenario", o.scenario_name}, {"verdict", verdict},
                                     {"expected", en.expect}, {"as_expected", as_expected}, {"failed", failed},
-                                    {"error", o.message}, {"record", r.out_dir + "/record.json"}, {"wall_s", wall}});
+                                    {"error", o.message}, {"record", o.result.record_written ? nlohmann::ordered_json(o.result.record_path) : nlohmann::ordered_json(nullptr)}, {"wall_s", wall}});
     junit << "  <testcase classname=\"zhil.suite." << suite_name << "\" name=\"" << stem << "\" time=\"" << wall << "\">";
     if (!as_expected)
       junit << "<failure message=\"verdict " << verdict << ", expected " << en.expect << "\"/>";
