@@ -22,15 +22,25 @@ status=0
 for target in scenario_loader station_loader expression; do
   corpus=build-fuzz/corpus/$target findings=build-fuzz/findings/$target
   mkdir -p "$corpus" "$findings"
+  rm -f "$findings"/crash-* "$findings"/leak-* "$findings"/timeout-* "$findings"/oom-*
+  dirs=()
+  for d in ${seeds[$target]}; do [ -d "$d" ] && dirs+=("$d"); done
+  log=build-fuzz/fuzz_$target.log
   # -rss_limit_mb: a loader that allocates without bound is a finding too.
-  if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
-     build-fuzz/bin/fuzz_$target "$corpus" ${seeds[$target]} -max_total_time="$seconds" \
-       -rss_limit_mb=2048 -timeout=10 -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 \
-       >"build-fuzz/fuzz_$target.log" 2>&1; then
-    echo "zhil fuzz: $target: $(grep -E '^stat::number_of_executed_units' "build-fuzz/fuzz_$target.log" | awk '{print $2}') executions in ${seconds} s, no crash"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+    build-fuzz/bin/fuzz_$target "$corpus" "${dirs[@]}" -max_total_time="$seconds" \
+      -rss_limit_mb=2048 -timeout=10 -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 \
+      >"$log" 2>&1 && rc=0 || rc=$?
+  found=$(ls "$findings" 2>/dev/null | head -1)
+  if [ $rc -eq 0 ] && [ -z "$found" ]; then
+    echo "zhil fuzz: $target: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') executions in ${seconds} s, no crash"
+  elif [ -n "$found" ]; then
+    echo "zhil fuzz: $target: FOUND A CRASH: $findings/$found (log: $log)" >&2
+    tail -40 "$log" >&2
+    status=1
   else
-    echo "zhil fuzz: $target: FOUND A CRASH (build-fuzz/fuzz_$target.log, input in $findings/)" >&2
-    tail -40 "build-fuzz/fuzz_$target.log" >&2
+    echo "zhil fuzz: $target: libFuzzer did not run (exit $rc; log: $log)" >&2
+    tail -20 "$log" >&2
     status=1
   fi
 done
