@@ -20,6 +20,22 @@ std::string utc_stamp() {
   return buf;
 }
 
+std::shared_ptr<OutputFolder> claim_new_folder(const std::string& base) {
+  // Two runs started in the same second get base, base-2, base-3...: a default folder is always
+  // a new one, never an earlier run's.
+  namespace fs = std::filesystem;
+  for (int k = 1;; ++k) {
+    const std::string candidate = k == 1 ? base : base + "-" + std::to_string(k);
+    std::error_code ec;
+    if (fs::exists(candidate, ec)) continue;
+    try {
+      return OutputFolder::claim(candidate, false);
+    } catch (const OutputFolderError&) {
+      if (k >= 1000 || !fs::exists(candidate, ec)) throw;  // not a race with another run: a real error
+    }
+  }
+}
+
 ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   ScenarioRunOutcome out;
   PrepareRequest pr;
@@ -46,18 +62,16 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
     return out;
   }
   out.scenario_name = prepared->scenario.name;
-  const std::string dir = rq.output ? rq.output->path()
-                          : rq.out_dir.empty() ? "results/" + prepared->scenario.name + "-" + utc_stamp()
-                                               : rq.out_dir;
   std::shared_ptr<OutputFolder> folder = rq.output;
-  if (!folder) {
-    try {
-      folder = OutputFolder::claim(dir, rq.overwrite);
-    } catch (const std::exception& e) {
-      out.message = e.what();
-      return out;
-    }
+  try {
+    if (!folder)
+      folder = rq.out_dir.empty() ? claim_new_folder("results/" + prepared->scenario.name + "-" + utc_stamp())
+                                  : OutputFolder::claim(rq.out_dir, rq.overwrite);
+  } catch (const std::exception& e) {
+    out.message = e.what();
+    return out;
   }
+  const std::string dir = folder->path();
   out.out_dir = dir;
   // The folder is handed to the run through its options: Run keeps a copy of them at construction,
   // so set it on the prepared run's own options before setup.

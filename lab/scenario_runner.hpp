@@ -36,5 +36,7 @@ struct ScenarioRunOutcome {
 ScenarioRunOutcome run_scenario(const ScenarioRunRequest& request);
 
 std::string utc_stamp();  // 20261125T021500Z, for result folder names
+// A new results folder named `base`, or base-2, base-3... if taken (default folders are never reused).
+std::shared_ptr<OutputFolder> claim_new_folder(const std::string& base);
 
 }  // namespace zhil::lab

@@ -78,14 +78,15 @@ int run_suite(const SuiteRequest& rq) {
     std::cerr << "zhil suite: " << signal_name(sig) << " while checking the scenarios; nothing ran\n";
     return 2;
   }
-  const std::string out = rq.out_dir.empty() ? "results/suite-" + utc_stamp() : rq.out_dir;
   std::shared_ptr<OutputFolder> folder;
   try {
-    folder = OutputFolder::claim(out, rq.overwrite);
+    folder = rq.out_dir.empty() ? claim_new_folder("results/suite-" + utc_stamp())
+                                : OutputFolder::claim(rq.out_dir, rq.overwrite);
   } catch (const std::exception& e) {
     std::cerr << "zhil suite: " << e.what() << "\n";
     return 2;
   }
+  const std::string out = folder->path();
   const std::string suite_name = suite.name;
   const auto& entries = suite.entries;
   std::cout << "suite " << suite_name << ": " << entries.size() << " scenarios, results in " << out << "\n";

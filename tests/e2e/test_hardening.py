@@ -277,3 +277,14 @@ def test_hostile_files_are_refused_with_file_line_column(zhil):
             r = zhil("validate", f, timeout=60)
             assert r.returncode == 2, (f.name, r.stdout)
             assert re.search(re.escape(f.name) + r":\d+:\d+: ", r.stdout), (f.name, r.stdout)
+
+
+def test_runs_into_the_default_folder_never_collide(tmp_path):
+    # results/<scenario>-<second>: runs started in the same second get -2, -3; none is refused.
+    for _ in range(3):
+        r = subprocess.run([ZHIL, "run", str(ROOT / SHORT)], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+    folders = sorted((tmp_path / "results").iterdir())
+    assert len(folders) == 3
+    assert all((f / "record.json").exists() for f in folders)
