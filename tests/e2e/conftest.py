@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(os.environ.get("ZHIL_ROOT", pathlib.Path(__file__).resolve().parents[2]))
-ZHIL = os.environ.get("ZHIL_BIN", str(ROOT / "build" / "bin" / "zhil"))
+ZHIL = os.path.abspath(os.environ.get("ZHIL_BIN", str(ROOT / "build" / "bin" / "zhil")))
 
 
 @pytest.fixture
