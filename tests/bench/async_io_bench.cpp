@@ -29,6 +29,7 @@ RunResult run(const std::string& scenario_text, bool real_time, const std::strin
   RunOptions opt;
   opt.real_time = real_time;
   opt.out_dir = (dir / out).string();
+  opt.overwrite = true;  // a benchmark reruns into the same folder
   opt.seed = sc.seed;
   return execute_run(st, sc, bench, CoreRegistry::instance().create(st.core), opt);
 }

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   RunOptions opt;
   opt.real_time = true;
   opt.out_dir = (dir / "out").string();
+  opt.overwrite = true;  // a benchmark reruns into the same folder
   RunResult r = execute_run(st, sc, bench, CoreRegistry::instance().create(st.core), opt);
   const TestRecord& rec = r.record;
   std::printf("real time, 10 ms cycle, %ld s: verdict %s, cycles %llu, overruns %llu, skipped %llu\n", seconds,

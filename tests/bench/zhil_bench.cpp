@@ -36,6 +36,7 @@ void run_scenario(benchmark::State& state, const std::string& scenario_file, con
     Bench bench = build_bench(st, sc.seed);
     RunOptions opt;
     opt.out_dir = out;
+    opt.overwrite = true;  // a benchmark reruns into the same folder
     opt.handle_signals = false;
     opt.seed = sc.seed;
     const auto t0 = std::chrono::steady_clock::now();
