@@ -103,16 +103,7 @@ QuantityParse parse_quantity_any(std::string_view text, std::string* si_unit) {
 QuantityParse parse_quantity(std::string_view text, std::string_view unit) {
   text = trim(text);
   // Split at the first character that cannot belong to a number.
-  std::size_t split = 0;
-  while (split < text.size()) {
-    char c = text[split];
-    bool numeric = (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+';
-    bool exponent = (c == 'e' || c == 'E') && split + 1 < text.size() &&
-                    ((text[split + 1] >= '0' && text[split + 1] <= '9') || text[split + 1] == '-' ||
-                     text[split + 1] == '+') && split > 0;
-    if (!numeric && !exponent) break;
-    ++split;
-  }
+  const std::size_t split = number_end(text);
   auto number = parse_finite_number(text.substr(0, split));
   if (!number)
     return {std::nullopt, "'" + std::string(text) + "' is not a finite number" +
