@@ -1,5 +1,6 @@
 #include "harness/run.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -358,6 +359,10 @@ void Run::Impl::setup() {
     constexpr std::size_t kReserve = 16u << 20;
     memory_reserve_.reset(new char[kReserve]);
     std::memset(memory_reserve_.get(), 0, kReserve);  // touched, so the pages are really there
+    // Not copied into the time series' writer process (a fork): the reserve is this process's.
+    const auto begin = (reinterpret_cast<std::uintptr_t>(memory_reserve_.get()) + 4095) & ~std::uintptr_t{4095};
+    const auto end = (reinterpret_cast<std::uintptr_t>(memory_reserve_.get()) + kReserve) & ~std::uintptr_t{4095};
+    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTFORK);
   } catch (const std::bad_alloc&) {
     failed_setup_ = stopping_ = true;
     stop_verdict_ = Verdict::error;
@@ -775,6 +780,7 @@ RunResult Run::Impl::finish() {
   } catch (const std::exception& e) {
     // Whatever went wrong, the record says which devices were not verified safe.
     const std::string why = failure_text(e);
+    for (Device* d : devices_) d->deactivate();
     for (const auto& d : bench_.devices) {
       bool listed = false;
       for (const auto& r : record_.safe_state) listed = listed || r.device == d->name();

@@ -170,7 +170,7 @@ OutputFolder::~OutputFolder() {
 
 int OutputFolder::create(std::string_view name, std::string& error) const {
   const std::string n(name);
-  const int fd = openat(dir_fd_, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  const int fd = openat(dir_fd_, n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     error = file(n) + ": cannot create: " +
             (errno == EEXIST ? std::string("it exists (a file or link put there during the run)") : errno_text(errno));

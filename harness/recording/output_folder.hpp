@@ -39,7 +39,7 @@ class OutputFolder {
   int descriptor() const { return dir_fd_; }  // the folder, locked (flock) while open
   std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
 
-  // A new file `name` opened for writing (O_EXCL, O_NOFOLLOW, close-on-exec); returns the
+  // A new file `name` opened for reading and writing (O_EXCL, O_NOFOLLOW, close-on-exec); returns the
   // descriptor, which the caller closes, or -1 with `error` set.
   int create(std::string_view name, std::string& error) const;
   // `name` replaced by `text` atomically; no temporary file stays behind on failure.

@@ -14,8 +14,15 @@
 // from a multi-threaded host (Python) is safe. It blocks every signal it can (a Ctrl-C to the
 // process group must not stop it before the harness's own safe state and record) and closes every
 // descriptor but the file, its socket and the results folder: the folder stays locked until the
-// last row is on disk, so a reader (or the next run) that takes the lock sees the whole file. Limits: a SIGKILL of the whole process group, or a power loss,
-// can still cut the last write; the record then says RUNNING.
+// last row is on disk, so a reader (or the next run) that takes the lock sees the whole file. A
+// writer that dies before its last message is an error, and the harness cuts the file back to its
+// last whole row and counts them itself.
+//
+// Limits: a SIGKILL of the whole process group, or a power loss, can still cut the last write (the
+// record then says RUNNING). The fork shares the harness's memory copy-on-write: pages the harness
+// writes during the run are copied (a few MB for the project's stations; all of them when a
+// real-time run locks its memory). A small helper program started with posix_spawn would avoid
+// that; the harness is also a library (tests, Python), which has no such program to hand.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -45,10 +52,13 @@ class RowWriterProcess {
 
  private:
   Status poll_status(bool block);
+  void repair();
   [[noreturn]] static void child(int fd, int sock, int keep, char* buffer, std::size_t capacity);
 
   pid_t pid_ = -1;
   int sock_ = -1;
+  int file_ = -1;  // the parent's own descriptor of the file, to repair it if the writer dies
+  bool final_ = false;
   std::string display_;
   std::unique_ptr<char[]> child_buffer_;  // allocated before the fork, used only by the child
   std::uint64_t rows_ = 0;

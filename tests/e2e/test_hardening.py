@@ -288,3 +288,21 @@ def test_runs_into_the_default_folder_never_collide(tmp_path):
     folders = sorted((tmp_path / "results").iterdir())
     assert len(folders) == 3
     assert all((f / "record.json").exists() for f in folders)
+
+
+def test_a_row_writer_that_dies_makes_the_run_error_and_the_record_counts_the_file(tmp_path):
+    out = tmp_path / "out"
+    p = start(["run", LONG, "--out", out])
+    wait_started(p)
+    children = []
+    while not children:  # the writer is forked before the first cycle
+        children = open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()
+    os.kill(int(children[0]), signal.SIGKILL)
+    stdout, stderr = p.communicate(timeout=600)
+    assert p.returncode == 2, stdout + stderr
+    r = record(out)
+    assert r["verdict"] == "ERROR" and "writer process ended" in r["error"]
+    text = (out / "timeseries.csv").read_bytes()
+    assert text.endswith(b"\n")
+    assert r["timeseries"]["rows"] == text.count(b"\n") - 1
+    assert all(s["verified"] for s in r["safe_state"])
