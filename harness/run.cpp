@@ -642,7 +642,7 @@ void Run::Impl::progress(Time now) {
 }
 
 void Run::Impl::safe_state() {
-  if (!clock_ || !phase_ || !activation_sent_) {
+  if (!clock_ || !phase_) {
     // Nothing was activated: no device was sent anything.
     for (auto& d : bench_.devices) record_.safe_state.push_back({d->name(), true, true, "never activated: nothing sent"});
     return;

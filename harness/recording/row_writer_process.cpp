@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "harness/recording/output_folder.hpp"
+
 namespace zhil {
 namespace {
 
@@ -35,20 +37,6 @@ bool send_all(int sock, const char* p, std::size_t n) {
   return true;
 }
 
-bool write_whole(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t k = ::write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) return false;
-    if (k == 0) {
-      errno = EIO;
-      return false;
-    }
-    p += k;
-    n -= static_cast<std::size_t>(k);
-  }
-  return true;
-}
 
 void close_others(int a, int b, int c) {
   // Every descriptor but a, b, c (the file, the socket, the results folder's lock), the standard
@@ -93,7 +81,7 @@ void RowWriterProcess::child(int fd, int sock, int keep, char* buffer, std::size
     std::size_t whole = used;
     while (whole > 0 && buffer[whole - 1] != '\n') --whole;
     if (whole > 0 && st.error == 0) {
-      if (write_whole(fd, buffer, whole)) {
+      if (write_all(fd, std::string_view(buffer, whole))) {  // output_folder.hpp: syscalls only
         // Start writeback now (without waiting for it), so that the sync at the end, which the
         // run waits for, has little left to do.
         (void)sync_file_range(fd, on_disk, static_cast<off_t>(whole), SYNC_FILE_RANGE_WRITE);
