@@ -20,3 +20,14 @@ if(ZHIL_BUILD_TESTS)
   zhil_require_package(GTest libgtest-dev)
   zhil_require_package(benchmark libbenchmark-dev)
 endif()
+
+# libmodbus has no CMake package; Debian ships its pkg-config file.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBMODBUS QUIET IMPORTED_TARGET libmodbus>=3.1)
+endif()
+if(NOT LIBMODBUS_FOUND)
+  message(FATAL_ERROR
+    "zhil: libmodbus not found. Install the Debian package 'libmodbus-dev' "
+    "(sudo apt-get install libmodbus-dev pkg-config), or run lab/setup.sh which installs everything.")
+endif()

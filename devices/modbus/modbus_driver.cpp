@@ -1,0 +1,429 @@
+#include "devices/modbus/modbus_driver.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace zhil::modbus {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kMaxWriteRegisters = 123;  // FC16's limit
+
+std::string unit_signal(const std::string& tmpl, int unit) {
+  // "m{unit}.v" -> "m01.v"
+  std::string out = tmpl;
+  auto at = out.find("{unit}");
+  if (at == std::string::npos) return out;
+  char b[16];
+  std::snprintf(b, sizeof b, "%02d", unit);
+  out.replace(at, 6, b);
+  return out;
+}
+}  // namespace
+
+ModbusDriver::ModbusDriver(std::string name, std::string role, DriverSpec spec)
+    : Device(std::move(name), std::move(role)), spec_(std::move(spec)) {
+  resolved_ = *spec_.map;
+}
+
+ModbusDriver::~ModbusDriver() {
+  if (spec_.transport) spec_.transport->cancel_all();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> ModbusDriver::io_counts() const {
+  const Transport& t = *spec_.transport;
+  std::vector<std::pair<std::string, std::uint64_t>> out{{"requests", t.requests()}};
+  for (FailureKind k : {FailureKind::timeout, FailureKind::exception, FailureKind::connection_lost, FailureKind::framing,
+                        FailureKind::bad_reply})
+    out.push_back({to_string(k), t.failures(k)});
+  out.push_back({"refused", refused_});
+  return out;
+}
+
+Status ModbusDriver::on_configure(DeviceContext& c) {
+  SignalTable& t = c.signals;
+  const RegisterMap& map = *spec_.map;
+  reads_.clear();
+  writes_.clear();
+  limits_.clear();
+  for (std::size_t k = 0; k < map.entries.size(); ++k) {
+    const MapEntry& e = map.entries[k];
+    Binding b;
+    b.entry = k;
+    switch (e.role) {
+      case EntryRole::reads: {
+        if (auto s = add_measurement(t, e.signal, e.unit.empty() ? "1" : e.unit, &b.id); !s) return s;
+        if (!e.per_unit.empty() && spec_.units.size() > 1)
+          for (int u : spec_.units) {
+            SignalId id;
+            if (auto s = add_measurement(t, unit_signal(e.per_unit, u), e.unit.empty() ? "1" : e.unit, &id); !s) return s;
+            b.per_unit.push_back(id);
+          }
+        reads_.push_back(std::move(b));
+        break;
+      }
+      case EntryRole::writes: {
+        Range r{e.lo, e.hi};
+        if (!e.values.empty()) {
+          r.lo = r.hi = e.values.front().first;
+          for (const auto& [sv, rv] : e.values) r.lo = std::min(r.lo, sv), r.hi = std::max(r.hi, sv);
+        }
+        if (auto s = add_command(t, e.signal, e.unit.empty() ? "1" : e.unit, &b.id, r); !s) return s;
+        writes_.push_back(std::move(b));
+        break;
+      }
+      case EntryRole::limit:
+        if (auto s = add_limit(t, e.signal, e.unit.empty() ? "1" : e.unit, &b.id); !s) return s;
+        limits_.push_back(std::move(b));
+        break;
+      case EntryRole::init:
+      case EntryRole::info: break;
+    }
+  }
+  values_.assign(reads_.size(), kNaN);
+  unit_values_.assign(reads_.size(), std::vector<double>(spec_.units.size(), kNaN));
+  last_written_.assign(writes_.size() + limits_.size(), kNaN);
+  return Status::ok();
+}
+
+void ModbusDriver::set_windows() {
+  int lo = 65536, hi = 0;
+  if (resolved_.sunspec) {
+    lo = layout_.base;
+    hi = layout_.end + 2;
+  } else {
+    for (const MapEntry& e : resolved_.entries) {
+      lo = std::min(lo, e.address);
+      hi = std::max(hi, e.address + e.format.words);
+    }
+    for (const ReadableBlock& b : resolved_.blocks) {
+      lo = std::min(lo, b.first);
+      hi = std::max(hi, b.last + 1);
+    }
+  }
+  windows_.assign(spec_.units.size(), RegisterWindow{lo, std::vector<std::uint16_t>(static_cast<std::size_t>(std::max(0, hi - lo)), 0)});
+}
+
+std::string ModbusDriver::request_error(const Request& r, const Result& res) const {
+  std::string s = name() + ": " + r.describe() + " at " + spec_.transport->endpoint().describe() + ": " +
+                  to_string(res.failure.kind);
+  if (!res.failure.detail.empty()) s += " (" + res.failure.detail + ")";
+  if (res.attempts > 1) s += " after " + std::to_string(res.attempts) + " attempts";
+  return s;
+}
+
+void ModbusDriver::run_requests(std::vector<Request> requests, Then then) {
+  next_request(std::make_shared<std::vector<Request>>(std::move(requests)), 0, op_token(), std::move(then));
+}
+
+void ModbusDriver::next_request(std::shared_ptr<std::vector<Request>> requests, std::size_t k, OpToken token, Then then) {
+  if (token != op_token()) return;  // the operation was abandoned
+  if (k == requests->size()) {
+    then(Status::ok());
+    return;
+  }
+  const Request& r = (*requests)[k];
+  spec_.transport->submit(*clock(), r, [this, requests, k, token, then](const Result& res) {
+    if (token != op_token()) return;
+    const Request& req = (*requests)[k];
+    if (!res.ok()) {
+      then(Status::error(request_error(req, res)));
+      return;
+    }
+    if (req.function == Function::read_holding || req.function == Function::read_input) {
+      std::size_t u = 0;
+      while (u < spec_.units.size() && spec_.units[u] != req.unit) ++u;
+      RegisterWindow& w = windows_[u < windows_.size() ? u : 0];
+      if (w.holds(req.address, req.count)) std::copy(res.registers.begin(), res.registers.end(), w.at(req.address, req.count).begin());
+    }
+    next_request(requests, k + 1, token, then);
+  });
+}
+
+std::vector<Request> ModbusDriver::read_requests() const {
+  std::vector<Request> out;
+  for (int u : spec_.units)
+    for (const ReadRun& r : runs_) out.push_back({Function::read_holding, u, r.address, r.count, {}});
+  return out;
+}
+
+double ModbusDriver::sf_power(const MapEntry& e, std::size_t unit) const { return sf_power_of(e, windows_[unit]); }
+
+double ModbusDriver::percent_base(const MapEntry& e, std::size_t unit) const {
+  return percent_base_of(resolved_, e, windows_[unit]);
+}
+
+Status ModbusDriver::decode_all(std::vector<double>* values, std::vector<std::vector<double>>* per_unit) const {
+  for (std::size_t k = 0; k < reads_.size(); ++k) {
+    const MapEntry& e = resolved_.entries[reads_[k].entry];
+    std::vector<double>& pu = (*per_unit)[k];
+    double acc = kNaN;
+    std::size_t n = 0;
+    for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+      pu[u] = kNaN;
+      if (!e.resolved()) continue;
+      Decoded d;
+      if (auto s = decode_entry(e, windows_[u], sf_power(e, u), percent_base(e, u), &d); !s) {
+        return Status::error(name() + ": unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) +
+                             " " + s.message());
+      }
+      if (!d.present) continue;
+      pu[u] = d.value;
+      if (n == 0) acc = d.value;
+      else switch (e.gather) {
+          case Gather::first: break;
+          case Gather::sum:
+          case Gather::mean: acc += d.value; break;
+          case Gather::min: acc = std::min(acc, d.value); break;
+          case Gather::max: acc = std::max(acc, d.value); break;
+          case Gather::any: acc = (acc != 0 || d.value != 0) ? 1.0 : 0.0; break;
+        }
+      ++n;
+    }
+    if (e.gather == Gather::mean && n > 0) acc /= static_cast<double>(n);
+    (*values)[k] = acc;
+  }
+  return Status::ok();
+}
+
+void ModbusDriver::on_activate(Time now) {
+  const OpToken token = op_token();
+  if (!resolved_.sunspec) {
+    resolved_ = *spec_.map;
+    set_windows();
+    runs_ = plan_reads(resolved_, resolved_.blocks);
+    finish_activation(now, token);
+    return;
+  }
+  if (discovered_) {
+    finish_activation(now, token);
+    return;
+  }
+  // Discovery, one header read at a time (a handful of requests, once per device).
+  auto discovery = std::make_shared<SunSpecDiscovery>();
+  auto step = std::make_shared<std::function<void()>>();
+  *step = [this, discovery, step, token, now] {
+    if (token != op_token()) return;
+    auto read = discovery->next();
+    if (!read) {
+      *step = nullptr;  // break the cycle
+      if (!discovery->error().empty()) {
+        complete(token, Status::error(name() + " at " + spec_.transport->endpoint().describe() + ": " + discovery->error()));
+        return;
+      }
+      layout_ = discovery->result();
+      if (auto s = resolve_map(*spec_.map, layout_, &resolved_); !s) {
+        complete(token, Status::error(name() + ": " + s.message()));
+        return;
+      }
+      discovered_ = true;
+      set_windows();
+      runs_ = plan_reads(resolved_, {ReadableBlock{layout_.base, layout_.end + 1}});
+      finish_activation(now, token);
+      return;
+    }
+    Request r{Function::read_holding, spec_.units.front(), read->address, read->count, {}};
+    spec_.transport->submit(*clock(), r, [this, discovery, step, token, r](const Result& res) {
+      if (token != op_token() || !*step) return;
+      // An exception (no such register) at a base address means "not here"; a dead link is not.
+      if (!res.ok() && res.failure.kind != FailureKind::exception) {
+        *step = nullptr;
+        complete(token, Status::error(request_error(r, res) + " during SunSpec discovery"));
+        return;
+      }
+      discovery->feed(!res.ok(), res.registers, res.ok() ? "" : res.failure.detail);
+      (*step)();
+    });
+  };
+  (*step)();
+}
+
+void ModbusDriver::finish_activation(Time, OpToken token) {
+  run_requests(read_requests(), [this, token](const Status& s) {
+    if (!s) {
+      complete(token, s);
+      return;
+    }
+    if (auto d = decode_all(&values_, &unit_values_); !d) {
+      complete(token, d);
+      return;
+    }
+    // A required reading the device does not implement (its not-implemented pattern) is refused.
+    for (std::size_t k = 0; k < reads_.size(); ++k) {
+      const MapEntry& e = resolved_.entries[reads_[k].entry];
+      if (e.required && std::isnan(values_[k])) {
+        complete(token, Status::error(name() + ": the device does not implement " + e.name + " (register " +
+                                      std::to_string(e.address) + ", signal " + e.signal + ")"));
+        return;
+      }
+    }
+    // Identity: the strings and numbers the map marks as such, from every unit.
+    identity_.clear();
+    for (const MapEntry& e : resolved_.entries) {
+      if (!e.identity || !e.resolved()) continue;
+      std::string part;
+      for (std::size_t u = 0; u < windows_.size(); ++u) {
+        std::string v;
+        if (e.format.type == RegisterType::string) {
+          v = decode_string(windows_[u].at(e.address, e.format.words));
+        } else {
+          Decoded d;
+          if (decode_entry(e, windows_[u], sf_power(e, u), kNaN, &d) && d.present) v = std::to_string(static_cast<long long>(d.value));
+        }
+        if (!v.empty()) part += (part.empty() ? "" : ",") + v;
+      }
+      if (!part.empty()) identity_ += (identity_.empty() ? "" : " ") + part;
+    }
+    // The map's one-off writes (enable the setpoint, ...).
+    std::vector<std::pair<std::size_t, double>> inits;
+    for (std::size_t k = 0; k < resolved_.entries.size(); ++k)
+      if (resolved_.entries[k].role == EntryRole::init && resolved_.entries[k].resolved())
+        inits.push_back({k, resolved_.entries[k].init_value});
+    std::vector<Request> writes;
+    if (auto e = encode_writes(inits, &writes); !e) {
+      complete(token, e);
+      return;
+    }
+    std::fill(last_written_.begin(), last_written_.end(), kNaN);
+    run_requests(std::move(writes), [this, token](const Status& w) { complete(token, w); });
+  });
+}
+
+void ModbusDriver::on_read(Time) {
+  const OpToken token = op_token();
+  run_requests(read_requests(), [this, token](const Status& s) {
+    if (!s) {
+      complete(token, s);
+      return;
+    }
+    // Decoded in full before anything is published: a bad value fails the whole read.
+    complete(token, decode_all(&values_, &unit_values_));
+  });
+}
+
+void ModbusDriver::on_publish(Time, SignalTable& t) {
+  for (std::size_t k = 0; k < reads_.size(); ++k) {
+    t.set_value(reads_[k].id, values_[k]);
+    for (std::size_t u = 0; u < reads_[k].per_unit.size(); ++u) t.set_value(reads_[k].per_unit[u], unit_values_[k][u]);
+  }
+}
+
+Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, double>>& values, std::vector<Request>* out) {
+  for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+    RegisterWindow scratch = windows_[u];
+    std::vector<char> dirty(scratch.regs.size(), 0);
+    for (const auto& [k, v] : values) {
+      const MapEntry& e = resolved_.entries[k];
+      if (!e.resolved()) continue;
+      if (auto s = encode_entry(e, v, sf_power(e, u), percent_base(e, u), scratch); !s) {
+        ++refused_;
+        return Status::error(name() + ": unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) +
+                             ": " + s.message());
+      }
+      for (int r = 0; r < e.format.words; ++r) dirty[static_cast<std::size_t>(e.address - scratch.base + r)] = 1;
+    }
+    for (std::size_t i = 0; i < dirty.size();) {
+      if (!dirty[i]) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < dirty.size() && dirty[j] && j - i < kMaxWriteRegisters) ++j;
+      Request r;
+      r.unit = spec_.units[u];
+      r.address = scratch.base + static_cast<int>(i);
+      r.count = static_cast<int>(j - i);
+      r.values.assign(scratch.regs.begin() + static_cast<long>(i), scratch.regs.begin() + static_cast<long>(j));
+      r.function = r.count == 1 ? Function::write_single : Function::write_multiple;
+      out->push_back(std::move(r));
+      i = j;
+    }
+  }
+  return Status::ok();
+}
+
+void ModbusDriver::on_write(Time, const SignalTable& t) {
+  std::vector<std::pair<std::size_t, double>> values;
+  std::vector<std::pair<std::size_t, double>> remember;
+  auto take = [&](const std::vector<Binding>& bs, std::size_t offset) {
+    for (std::size_t k = 0; k < bs.size(); ++k) {
+      const MapEntry& e = resolved_.entries[bs[k].entry];
+      const double v = t.value(bs[k].id);
+      if (e.on_change && v == last_written_[offset + k]) continue;
+      values.push_back({bs[k].entry, v});
+      remember.push_back({offset + k, v});
+    }
+  };
+  take(writes_, 0);
+  take(limits_, writes_.size());
+  std::vector<Request> requests;
+  if (auto s = encode_writes(values, &requests); !s) {
+    complete(s);
+    return;
+  }
+  const OpToken token = op_token();
+  run_requests(std::move(requests), [this, token, remember](const Status& s) {
+    if (s)
+      for (const auto& [k, v] : remember) last_written_[k] = v;
+    complete(token, s);
+  });
+}
+
+void ModbusDriver::on_safe_state() {
+  std::vector<std::pair<std::size_t, double>> values;
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k)
+    if (resolved_.entries[k].has_safe && resolved_.entries[k].resolved()) values.push_back({k, resolved_.entries[k].safe});
+  std::fill(last_written_.begin(), last_written_.end(), kNaN);  // whatever is written next goes out
+  if (windows_.empty()) {
+    complete(Status::error(name() + ": never reached (not activated), nothing to command"));
+    return;
+  }
+  std::vector<Request> requests;
+  if (auto s = encode_writes(values, &requests); !s) {
+    complete(s);
+    return;
+  }
+  const OpToken token = op_token();
+  run_requests(std::move(requests), [this, token](const Status& s) { complete(token, s); });
+}
+
+void ModbusDriver::on_verify_safe_state() {
+  const OpToken token = op_token();
+  if (windows_.empty()) {
+    complete_verify(SafeStateReport{false, "never reached (not activated)"});
+    return;
+  }
+  run_requests(read_requests(), [this, token](const Status& s) {
+    if (!s) {
+      complete_verify(token, SafeStateReport{false, "read back failed: " + s.message()});
+      return;
+    }
+    std::vector<double> v(reads_.size());
+    std::vector<std::vector<double>> pu(reads_.size(), std::vector<double>(spec_.units.size()));
+    if (auto d = decode_all(&v, &pu); !d) {
+      complete_verify(token, SafeStateReport{false, "read back failed: " + d.message()});
+      return;
+    }
+    bool ok = true;
+    std::string detail;
+    for (std::size_t k = 0; k < reads_.size(); ++k) {
+      const MapEntry& e = resolved_.entries[reads_[k].entry];
+      if (!e.has_safe_when) continue;
+      const bool in = v[k] >= e.safe_lo && v[k] <= e.safe_hi;  // NaN (not implemented) is not verified
+      ok = ok && in;
+      char b[160];
+      std::snprintf(b, sizeof b, "%s%s=%g %s%s", detail.empty() ? "" : ", ", e.signal.c_str(), v[k], e.unit.c_str(),
+                    in ? "" : " (NOT SAFE)");
+      detail += b;
+    }
+    complete_verify(token, SafeStateReport{ok, detail.empty() ? "nothing to read back in the map" : detail});
+  });
+}
+
+void ModbusDriver::on_abandon() { spec_.transport->cancel_all(); }
+void ModbusDriver::on_deactivate() { spec_.transport->cancel_all(); }
+void ModbusDriver::on_detach() { spec_.transport->cancel_all(); }
+
+}  // namespace zhil::modbus

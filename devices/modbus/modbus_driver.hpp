@@ -1,0 +1,97 @@
+#pragma once
+// A device driven over Modbus by its register map: the one driver behind the SunSpec inverter, the
+// SunSpec battery and the zinc-bromine BMS, and the same code whether the device is on the bench or
+// a simulator behind a loopback socket. The map says everything device-specific: which registers
+// feed which signals, which commands go where, what the safe state writes and what it reads back.
+//
+//   activate: SunSpec maps discover the device's models and resolve their points (a device that
+//             lacks a required model or point is refused, naming it); the registers are read once
+//             (a required point the device does not implement is refused too), the identity taken,
+//             and the map's `init` writes made (WSetEna = 1, ...).
+//   read:     the coalesced reads of every unit, in turn; all values are decoded and range-checked
+//             before anything is published, so a bad reply fails the read and publishes nothing.
+//   write:    commands and limits encoded by the map, refused before the wire if the map does not
+//             declare the register writable or the value is out of its range; contiguous registers
+//             go in one FC16 request.
+//   safe:     the map's `safe` values written; verify reads back and checks `safe_when`.
+// With several units (a string of zinc-bromine modules, one unit id each) every reading is read
+// from each unit, published per unit where the map says (m01.v ...) and gathered into the pack's
+// signal (sum of voltages, mean SOC, worst temperature); commands go to every unit.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "devices/modbus/modbus_transport.hpp"
+#include "devices/modbus/read_plan.hpp"
+#include "devices/modbus/register_map.hpp"
+#include "devices/modbus/sunspec_layout.hpp"
+#include "harness/device.hpp"
+
+namespace zhil::modbus {
+
+struct DriverSpec {
+  std::shared_ptr<const RegisterMap> map;
+  std::vector<int> units{1};
+  std::shared_ptr<Transport> transport;
+  Duration safe_state_time{0};
+};
+
+class ModbusDriver : public Device {
+ public:
+  ModbusDriver(std::string name, std::string role, DriverSpec spec);
+  ~ModbusDriver() override;
+  std::string identity() const override { return identity_; }
+  Duration safe_state_time() const override { return spec_.safe_state_time; }
+  Transport& transport() { return *spec_.transport; }
+  const SunSpecLayout& layout() const { return layout_; }
+  const RegisterMap& resolved_map() const { return resolved_; }
+  // Failures by kind, for the record; and the last one in words.
+  std::vector<std::pair<std::string, std::uint64_t>> io_counts() const;
+
+ protected:
+  Status on_configure(DeviceContext& c) override;
+  void on_activate(Time now) override;
+  void on_read(Time now) override;
+  void on_write(Time now, const SignalTable& t) override;
+  void on_safe_state() override;
+  void on_verify_safe_state() override;
+  void on_publish(Time stamp, SignalTable& t) override;
+  void on_abandon() override;
+  void on_deactivate() override;
+  void on_detach() override;
+
+ private:
+  struct Binding {
+    std::size_t entry = 0;  // index into the map's entries
+    SignalId id = kNoSignal;
+    std::vector<SignalId> per_unit;
+  };
+  using Then = std::function<void(const Status&)>;
+  // Runs the requests one after another on the transport; `then` gets the first failure (named with
+  // the device, function and register) or ok. Read replies land in the unit windows.
+  void run_requests(std::vector<Request> requests, Then then);
+  void next_request(std::shared_ptr<std::vector<Request>> requests, std::size_t k, OpToken token, Then then);
+  std::vector<Request> read_requests() const;
+  Status decode_all(std::vector<double>* values, std::vector<std::vector<double>>* per_unit) const;
+  Status encode_writes(const std::vector<std::pair<std::size_t, double>>& values, std::vector<Request>* out);
+  double sf_power(const MapEntry& e, std::size_t unit) const;
+  double percent_base(const MapEntry& e, std::size_t unit) const;
+  void finish_activation(Time now, OpToken token);
+  std::string request_error(const Request& r, const Result& res) const;
+  void set_windows();
+
+  DriverSpec spec_;
+  RegisterMap resolved_;
+  SunSpecLayout layout_;
+  std::vector<ReadRun> runs_;
+  std::vector<RegisterWindow> windows_;  // per unit
+  std::vector<Binding> reads_, writes_, limits_;
+  std::vector<double> values_;                   // decoded by the last read, per reads_ entry
+  std::vector<std::vector<double>> unit_values_; // per reads_ entry, per unit
+  std::vector<double> last_written_;             // per writes_/limits_ entry (on_change)
+  std::string identity_;
+  bool discovered_ = false;
+  std::uint64_t refused_ = 0;
+};
+
+}  // namespace zhil::modbus

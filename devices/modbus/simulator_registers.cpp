@@ -1,0 +1,283 @@
+#include "devices/modbus/simulator_registers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace zhil::modbus {
+
+namespace {
+
+std::string unit_signal(const std::string& tmpl, int unit) {
+  std::string out = tmpl;
+  auto at = out.find("{unit}");
+  if (at == std::string::npos) return out;
+  char b[16];
+  std::snprintf(b, sizeof b, "%02d", unit);
+  out.replace(at, 6, b);
+  return out;
+}
+
+std::vector<int> models_of(const RegisterMap& map) {
+  std::vector<int> ids = map.required_models;
+  std::vector<int> more;
+  for (const MapEntry& e : map.entries)
+    if (e.model && std::find(ids.begin(), ids.end(), e.model) == ids.end() &&
+        std::find(more.begin(), more.end(), e.model) == more.end())
+      more.push_back(e.model);
+  std::sort(more.begin(), more.end());
+  ids.insert(ids.end(), more.begin(), more.end());
+  return ids;
+}
+
+}  // namespace
+
+SimulatorRegisters::SimulatorRegisters(std::shared_ptr<const RegisterMap> map, std::vector<int> units,
+                                       std::unique_ptr<Device> simulator)
+    : map_(std::move(map)), units_(std::move(units)), sim_(std::move(simulator)) {
+  int lo = 65536, hi = 0;
+  if (map_->sunspec) {
+    layout_ = lay_out_models(*map_->models, models_of(*map_));
+    if (auto s = resolve_map(*map_, layout_, &resolved_); !s) throw std::runtime_error(s.message());
+    lo = layout_.base;
+    hi = layout_.end + 2;
+  } else {
+    resolved_ = *map_;
+    for (const MapEntry& e : resolved_.entries) lo = std::min(lo, e.address), hi = std::max(hi, e.address + e.format.words);
+    for (const ReadableBlock& b : resolved_.blocks) lo = std::min(lo, b.first), hi = std::max(hi, b.last + 1);
+  }
+  RegisterWindow w{lo, std::vector<std::uint16_t>(static_cast<std::size_t>(hi - lo), 0)};
+  readable_.assign(w.regs.size(), 0);
+  writable_.assign(w.regs.size(), 0);
+  if (map_->sunspec) {
+    w.regs[0] = 0x5375;
+    w.regs[1] = 0x6E53;
+    for (const ModelInstance& m : layout_.models) {
+      const SunSpecModel* def = map_->models->find(m.id);
+      for (const SunSpecPoint& p : def->points) {
+        auto span = w.at(m.address + p.offset, p.format.words);
+        if (p.name == "ID") span[0] = static_cast<std::uint16_t>(m.id);
+        else if (p.name == "L") span[0] = static_cast<std::uint16_t>(m.length);
+        else if (p.format.type == RegisterType::u16 && p.name.rfind("N", 0) == 0 && !p.group_count.empty()) span[0] = 1;
+        else encode_not_implemented(p.format, span);
+        if (p.writable)
+          for (int r = 0; r < p.format.words; ++r) writable_[static_cast<std::size_t>(m.address + p.offset + r - lo)] = 1;
+      }
+      // Group counts (NCtl): one instance of every repeating group is laid out.
+      for (const SunSpecPoint& p : def->points)
+        if (!p.group_count.empty())
+          if (const SunSpecPoint* c = def->find(p.group_count)) w.at(m.address + c->offset, 1)[0] = 1;
+    }
+    w.at(layout_.end, 2)[0] = 0xFFFF;
+    w.at(layout_.end, 2)[1] = 0;
+    std::fill(readable_.begin(), readable_.end(), 1);
+  } else {
+    for (const ReadableBlock& b : resolved_.blocks)
+      for (int a = b.first; a <= b.last; ++a) readable_[static_cast<std::size_t>(a - lo)] = 1;
+    for (const MapEntry& e : resolved_.entries)
+      for (int r = 0; r < e.format.words; ++r) {
+        readable_[static_cast<std::size_t>(e.address + r - lo)] = 1;
+        if (e.writable) writable_[static_cast<std::size_t>(e.address + r - lo)] = 1;
+      }
+  }
+  windows_.assign(units_.size(), w);
+}
+
+SimulatorRegisters::~SimulatorRegisters() = default;
+
+std::size_t SimulatorRegisters::index_of(int unit) const {
+  for (std::size_t k = 0; k < units_.size(); ++k)
+    if (units_[k] == unit) return k;
+  return 0;
+}
+
+bool SimulatorRegisters::has_unit(int unit) const {
+  return std::find(units_.begin(), units_.end(), unit) != units_.end();
+}
+
+Status SimulatorRegisters::configure(Clock& clock, Duration watchdog) {
+  clock_ = &clock;
+  DeviceContext ctx{table_, clock, watchdog};
+  sim_->set_observer(this, 0);
+  if (auto s = sim_->configure(ctx); !s) return s;
+  const std::string prefix = sim_->name() + ".";
+  signal_of_.assign(resolved_.entries.size(), std::vector<SignalId>(units_.size(), kNoSignal));
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
+    const MapEntry& e = resolved_.entries[k];
+    for (std::size_t u = 0; u < units_.size(); ++u) {
+      std::string name;
+      switch (e.role) {
+        case EntryRole::reads:
+          name = prefix + (units_.size() > 1 && !e.per_unit.empty() ? unit_signal(e.per_unit, units_[u]) : e.signal);
+          break;
+        case EntryRole::writes: name = prefix + e.signal + ".applied"; break;
+        case EntryRole::limit: name = prefix + e.signal; break;
+        default: continue;
+      }
+      signal_of_[k][u] = table_.find(name);
+    }
+  }
+  stimuli_.clear();
+  for (SignalId id = 0; id < table_.size(); ++id)
+    if (table_.info(id).kind == SignalKind::stimulus) stimuli_.push_back({table_.info(id).name.substr(prefix.size()), id});
+  return Status::ok();
+}
+
+std::vector<std::pair<std::string, std::string>> SimulatorRegisters::stimuli() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [suffix, id] : stimuli_) out.push_back({suffix, table_.info(id).unit});
+  return out;
+}
+
+void SimulatorRegisters::set_stimulus(const std::string& suffix, double value) {
+  for (const auto& [s, id] : stimuli_)
+    if (s == suffix) table_.set_value(id, value);
+}
+
+void SimulatorRegisters::apply_stimuli(Time now) { sim_->apply_stimuli(now, table_); }
+
+Status SimulatorRegisters::activate(Time now) {
+  if (sim_->state() == DeviceState::active) return Status::ok();
+  sim_->start_activate(now);
+  if (sim_->state() != DeviceState::active) return Status::error("simulator " + sim_->name() + " did not power up: " + sim_->last_error());
+  return Status::ok();
+}
+
+void SimulatorRegisters::deactivate() {
+  if (sim_->state() == DeviceState::active) sim_->deactivate();
+}
+
+void SimulatorRegisters::detach() {
+  deactivate();
+  sim_->detach();
+  clock_ = nullptr;
+}
+
+Status SimulatorRegisters::set_point(const std::string& name, double value) {
+  for (const MapEntry& e : resolved_.entries)
+    if (e.name == name && e.resolved()) {
+      for (RegisterWindow& w : windows_)
+        if (auto s = encode_value(e, value, sf_power_of(e, w), percent_base_of(resolved_, e, w), w); !s) return s;
+      return Status::ok();
+    }
+  // A SunSpec point the map does not list (a scale factor, a rating): by its definition.
+  const auto dot = name.find('.');
+  if (map_->sunspec && dot != std::string::npos) {
+    const int model = std::atoi(name.substr(0, dot).c_str());
+    const ModelInstance* m = layout_.find(model);
+    const SunSpecModel* def = map_->models->find(model);
+    const SunSpecPoint* p = def ? def->find(name.substr(dot + 1)) : nullptr;
+    if (m && p) {
+      for (RegisterWindow& w : windows_) {
+        RegisterFormat f = p->format;
+        // A point with a scale factor takes its value in its own units: raw = value / 10^sf.
+        double raw = value;
+        if (!p->sf.empty())
+          if (const SunSpecPoint* sf = def->find(p->sf)) {
+            MapEntry tmp;
+            tmp.scale_address = m->address + sf->offset;
+            const double pw = sf_power_of(tmp, w);
+            if (!std::isfinite(pw)) return Status::error(name + ": set its scale factor " + p->sf + " first");
+            raw = value / pw;
+          }
+        if (auto s = encode_raw(f, raw, w.at(m->address + p->offset, f.words)); !s) return Status::error(name + ": " + s.message());
+      }
+      return Status::ok();
+    }
+  }
+  return Status::error("no point " + name + " in map " + map_->name);
+}
+
+Status SimulatorRegisters::set_string(const std::string& name, const std::string& text) {
+  const auto dot = name.find('.');
+  if (map_->sunspec && dot != std::string::npos) {
+    const int model = std::atoi(name.substr(0, dot).c_str());
+    const ModelInstance* m = layout_.find(model);
+    const SunSpecModel* def = map_->models->find(model);
+    const SunSpecPoint* p = def ? def->find(name.substr(dot + 1)) : nullptr;
+    if (m && p && p->format.type == RegisterType::string) {
+      for (RegisterWindow& w : windows_) encode_string(text, w.at(m->address + p->offset, p->format.words));
+      return Status::ok();
+    }
+  }
+  for (const MapEntry& e : resolved_.entries)
+    if (e.name == name && e.format.type == RegisterType::string && e.resolved()) {
+      for (RegisterWindow& w : windows_) encode_string(text, w.at(e.address, e.format.words));
+      return Status::ok();
+    }
+  return Status::error("no string point " + name + " in map " + map_->name);
+}
+
+void SimulatorRegisters::refresh(int unit) {
+  if (!clock_ || sim_->state() != DeviceState::active) return;
+  const Time now = clock_->now();
+  last_ok_ = false;
+  if (!sim_->start_read(now) || sim_->busy() || !last_ok_) return;  // no answer from the model: registers keep their values
+  sim_->publish(now, table_);
+  const std::size_t u = index_of(unit);
+  RegisterWindow& w = windows_[u];
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
+    const MapEntry& e = resolved_.entries[k];
+    const SignalId id = signal_of_[k][u];
+    if (e.role != EntryRole::reads || !e.resolved() || id == kNoSignal) continue;
+    const double v = table_.value(id);
+    if (e.bit >= 0) {
+      auto span = w.at(e.address, e.format.words);
+      const int word = e.format.words - 1 - e.bit / 16;  // big-endian words: the last holds bits 0..15
+      const std::uint16_t mask = static_cast<std::uint16_t>(1u << (e.bit % 16));
+      span[static_cast<std::size_t>(word)] = static_cast<std::uint16_t>(v != 0 ? span[static_cast<std::size_t>(word)] | mask
+                                                                              : span[static_cast<std::size_t>(word)] & ~mask);
+      continue;
+    }
+    if (!encode_value(e, v, sf_power_of(e, w), percent_base_of(resolved_, e, w), w))
+      encode_not_implemented(e.format, w.at(e.address, e.format.words));  // never a wrapped value
+  }
+}
+
+int SimulatorRegisters::check_read(int unit, int address, int count) const {
+  const RegisterWindow& w = windows_[index_of(unit)];
+  if (!w.holds(address, count)) return 2;
+  for (int a = address; a < address + count; ++a)
+    if (!readable_[static_cast<std::size_t>(a - w.base)]) return 2;
+  return 0;
+}
+
+int SimulatorRegisters::check_write(int unit, int address, const std::uint16_t* values, int count) const {
+  const RegisterWindow& w = windows_[index_of(unit)];
+  if (!w.holds(address, count)) return 2;
+  for (int a = address; a < address + count; ++a)
+    if (!writable_[static_cast<std::size_t>(a - w.base)]) return 2;
+  RegisterWindow scratch = w;
+  std::copy(values, values + count, scratch.at(address, count).begin());
+  for (const MapEntry& e : resolved_.entries) {
+    if (!e.resolved() || e.address >= address + count || e.address + e.format.words <= address) continue;
+    if (e.role != EntryRole::writes && e.role != EntryRole::limit && e.role != EntryRole::init) continue;
+    Decoded d;
+    if (!decode_entry(e, scratch, sf_power_of(e, scratch), percent_base_of(resolved_, e, scratch), &d)) return 3;
+    if (d.present && !zhil::modbus::check_write(e, d.value)) return 3;
+  }
+  return 0;
+}
+
+void SimulatorRegisters::written(int unit, int address, int count) {
+  if (!clock_ || sim_->state() != DeviceState::active) return;
+  const std::size_t u = index_of(unit);
+  const RegisterWindow& w = windows_[u];
+  bool any = false;
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
+    const MapEntry& e = resolved_.entries[k];
+    if (!e.resolved() || e.address >= address + count || e.address + e.format.words <= address) continue;
+    const SignalId id = signal_of_[k][u];
+    if (id == kNoSignal) continue;
+    Decoded d;
+    if (!decode_entry(e, w, sf_power_of(e, w), percent_base_of(resolved_, e, w), &d) || !d.present) continue;
+    table_.set_value(id, d.value);
+    any = true;
+  }
+  // Every write reaches the simulator (it hears from the host), even one that changes no command.
+  (void)any;
+  sim_->start_write(clock_->now());
+}
+
+}  // namespace zhil::modbus
