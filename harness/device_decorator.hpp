@@ -36,7 +36,13 @@ class DeviceDecorator : public Device, protected DeviceObserver {
   void on_detach() override { inner_->detach(); }
   void on_stimuli(Time now, const SignalTable& t) override { inner_->apply_stimuli(now, t); }
   void device_done(Device&, DeviceOp op, const Status& s) override {
-    if (op == DeviceOp::verify) complete_verify(inner_->safe_state_report());
+    if (op == DeviceOp::verify) {
+      complete_verify(inner_->safe_state_report());
+      return;
+    }
+    // The inner device named itself and the operation; this device does that again.
+    const std::string prefix = "device " + inner_->name() + ": " + to_string(op) + ": ";
+    if (!s && s.message().rfind(prefix, 0) == 0) complete(Status::error(s.message().substr(prefix.size())));
     else complete(s);
   }
 

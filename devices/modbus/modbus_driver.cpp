@@ -84,7 +84,6 @@ Status ModbusDriver::on_configure(DeviceContext& c) {
   }
   values_.assign(reads_.size(), kNaN);
   unit_values_.assign(reads_.size(), std::vector<double>(spec_.units.size(), kNaN));
-  last_written_.assign(writes_.size() + limits_.size(), kNaN);
   return Status::ok();
 }
 
@@ -107,7 +106,7 @@ void ModbusDriver::set_windows() {
 }
 
 std::string ModbusDriver::request_error(const Request& r, const Result& res) const {
-  std::string s = name() + ": " + r.describe() + " at " + spec_.transport->endpoint().describe() + ": " +
+  std::string s = r.describe() + " at " + spec_.transport->endpoint().describe() + ": " +
                   to_string(res.failure.kind);
   if (!res.failure.detail.empty()) s += " (" + res.failure.detail + ")";
   if (res.attempts > 1) s += " after " + std::to_string(res.attempts) + " attempts";
@@ -142,10 +141,16 @@ void ModbusDriver::next_request(std::shared_ptr<std::vector<Request>> requests, 
   });
 }
 
-std::vector<Request> ModbusDriver::read_requests() const {
+ReadSet ModbusDriver::due_read_set(Time now) {
+  if (now - full_read_at_ < spec_.rewrite) return ReadSet::cycle;
+  full_read_at_ = now;
+  return ReadSet::full;
+}
+
+std::vector<Request> ModbusDriver::read_requests(ReadSet set) const {
   std::vector<Request> out;
   for (int u : spec_.units)
-    for (const ReadRun& r : runs_) out.push_back({Function::read_holding, u, r.address, r.count, {}});
+    for (const ReadRun& r : set == ReadSet::full ? full_runs_ : cycle_runs_) out.push_back({Function::read_holding, u, r.address, r.count, {}});
   return out;
 }
 
@@ -166,7 +171,7 @@ Status ModbusDriver::decode_all(std::vector<double>* values, std::vector<std::ve
       if (!e.resolved()) continue;
       Decoded d;
       if (auto s = decode_entry(e, windows_[u], sf_power(e, u), percent_base(e, u), &d); !s) {
-        return Status::error(name() + ": unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) +
+        return Status::error("unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) +
                              " " + s.message());
       }
       if (!d.present) continue;
@@ -193,7 +198,8 @@ void ModbusDriver::on_activate(Time now) {
   if (!resolved_.sunspec) {
     resolved_ = *spec_.map;
     set_windows();
-    runs_ = plan_reads(resolved_, resolved_.blocks);
+    cycle_runs_ = plan_reads(resolved_, resolved_.blocks, ReadSet::cycle);
+    full_runs_ = plan_reads(resolved_, resolved_.blocks, ReadSet::full);
     finish_activation(now, token);
     return;
   }
@@ -202,46 +208,46 @@ void ModbusDriver::on_activate(Time now) {
     return;
   }
   // Discovery, one header read at a time (a handful of requests, once per device).
-  auto discovery = std::make_shared<SunSpecDiscovery>();
-  auto step = std::make_shared<std::function<void()>>();
-  *step = [this, discovery, step, token, now] {
-    if (token != op_token()) return;
-    auto read = discovery->next();
-    if (!read) {
-      *step = nullptr;  // break the cycle
-      if (!discovery->error().empty()) {
-        complete(token, Status::error(name() + " at " + spec_.transport->endpoint().describe() + ": " + discovery->error()));
-        return;
-      }
-      layout_ = discovery->result();
-      if (auto s = resolve_map(*spec_.map, layout_, &resolved_); !s) {
-        complete(token, Status::error(name() + ": " + s.message()));
-        return;
-      }
-      discovered_ = true;
-      set_windows();
-      runs_ = plan_reads(resolved_, {ReadableBlock{layout_.base, layout_.end + 1}});
-      finish_activation(now, token);
-      return;
-    }
-    Request r{Function::read_holding, spec_.units.front(), read->address, read->count, {}};
-    spec_.transport->submit(*clock(), r, [this, discovery, step, token, r](const Result& res) {
-      if (token != op_token() || !*step) return;
-      // An exception (no such register) at a base address means "not here"; a dead link is not.
-      if (!res.ok() && res.failure.kind != FailureKind::exception) {
-        *step = nullptr;
-        complete(token, Status::error(request_error(r, res) + " during SunSpec discovery"));
-        return;
-      }
-      discovery->feed(!res.ok(), res.registers, res.ok() ? "" : res.failure.detail);
-      (*step)();
-    });
-  };
-  (*step)();
+  discovery_ = std::make_unique<SunSpecDiscovery>();
+  discover_next(token, now);
 }
 
-void ModbusDriver::finish_activation(Time, OpToken token) {
-  run_requests(read_requests(), [this, token](const Status& s) {
+void ModbusDriver::discover_next(OpToken token, Time now) {
+  if (token != op_token()) return;
+  const auto read = discovery_->next();
+  if (!read) {
+    if (!discovery_->error().empty()) {
+      complete(token, Status::error(spec_.transport->endpoint().describe() + ": " + discovery_->error()));
+      return;
+    }
+    layout_ = discovery_->result();
+    if (auto s = resolve_map(*spec_.map, layout_, &resolved_); !s) {
+      complete(token, s);
+      return;
+    }
+    discovered_ = true;
+    set_windows();
+    cycle_runs_ = plan_reads(resolved_, {ReadableBlock{layout_.base, layout_.end + 1}}, ReadSet::cycle);
+    full_runs_ = plan_reads(resolved_, {ReadableBlock{layout_.base, layout_.end + 1}}, ReadSet::full);
+    finish_activation(now, token);
+    return;
+  }
+  Request r{Function::read_holding, spec_.units.front(), read->address, read->count, {}};
+  spec_.transport->submit(*clock(), r, [this, token, r, now](const Result& res) {
+    if (token != op_token()) return;
+    // An exception (no such register) at a base address means "not here"; a dead link is not.
+    if (!res.ok() && res.failure.kind != FailureKind::exception) {
+      complete(token, Status::error(request_error(r, res) + " during SunSpec discovery"));
+      return;
+    }
+    discovery_->feed(!res.ok(), res.registers, res.ok() ? "" : res.failure.detail);
+    discover_next(token, now);
+  });
+}
+
+void ModbusDriver::finish_activation(Time now, OpToken token) {
+  full_read_at_ = now;
+  run_requests(read_requests(ReadSet::full), [this, token, now](const Status& s) {
     if (!s) {
       complete(token, s);
       return;
@@ -254,7 +260,7 @@ void ModbusDriver::finish_activation(Time, OpToken token) {
     for (std::size_t k = 0; k < reads_.size(); ++k) {
       const MapEntry& e = resolved_.entries[reads_[k].entry];
       if (e.required && std::isnan(values_[k])) {
-        complete(token, Status::error(name() + ": the device does not implement " + e.name + " (register " +
+        complete(token, Status::error("the device does not implement " + e.name + " (register " +
                                       std::to_string(e.address) + ", signal " + e.signal + ")"));
         return;
       }
@@ -286,14 +292,15 @@ void ModbusDriver::finish_activation(Time, OpToken token) {
       complete(token, e);
       return;
     }
-    std::fill(last_written_.begin(), last_written_.end(), kNaN);
+    sent_ = windows_;
+    sent_at_.assign(windows_.size(), std::vector<Time>(windows_.empty() ? 0 : windows_[0].regs.size(), Time{-1}));
     run_requests(std::move(writes), [this, token](const Status& w) { complete(token, w); });
   });
 }
 
-void ModbusDriver::on_read(Time) {
+void ModbusDriver::on_read(Time now) {
   const OpToken token = op_token();
-  run_requests(read_requests(), [this, token](const Status& s) {
+  run_requests(read_requests(due_read_set(now)), [this, token](const Status& s) {
     if (!s) {
       complete(token, s);
       return;
@@ -310,7 +317,8 @@ void ModbusDriver::on_publish(Time, SignalTable& t) {
   }
 }
 
-Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, double>>& values, std::vector<Request>* out) {
+Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, double>>& values, std::vector<Request>* out,
+                                  const Time* now) {
   for (std::size_t u = 0; u < spec_.units.size(); ++u) {
     RegisterWindow scratch = windows_[u];
     std::vector<char> dirty(scratch.regs.size(), 0);
@@ -319,10 +327,21 @@ Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, doub
       if (!e.resolved()) continue;
       if (auto s = encode_entry(e, v, sf_power(e, u), percent_base(e, u), scratch); !s) {
         ++refused_;
-        return Status::error(name() + ": unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) +
-                             ": " + s.message());
+        return Status::error("unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) + ": " +
+                             s.message());
       }
-      for (int r = 0; r < e.format.words; ++r) dirty[static_cast<std::size_t>(e.address - scratch.base + r)] = 1;
+      const std::size_t at = static_cast<std::size_t>(e.address - scratch.base);
+      if (now && u < sent_.size()) {
+        // Unchanged on the wire, and written recently enough: nothing to send.
+        bool same = true;
+        for (int r = 0; r < e.format.words && same; ++r) {
+          const Time t = sent_at_[u][at + static_cast<std::size_t>(r)];
+          same = t >= Time{0} && sent_[u].regs[at + static_cast<std::size_t>(r)] == scratch.regs[at + static_cast<std::size_t>(r)] &&
+                 (e.on_change || *now - t < spec_.rewrite);
+        }
+        if (same) continue;
+      }
+      for (int r = 0; r < e.format.words; ++r) dirty[at + static_cast<std::size_t>(r)] = 1;
     }
     for (std::size_t i = 0; i < dirty.size();) {
       if (!dirty[i]) {
@@ -344,29 +363,37 @@ Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, doub
   return Status::ok();
 }
 
-void ModbusDriver::on_write(Time, const SignalTable& t) {
-  std::vector<std::pair<std::size_t, double>> values;
-  std::vector<std::pair<std::size_t, double>> remember;
-  auto take = [&](const std::vector<Binding>& bs, std::size_t offset) {
-    for (std::size_t k = 0; k < bs.size(); ++k) {
-      const MapEntry& e = resolved_.entries[bs[k].entry];
-      const double v = t.value(bs[k].id);
-      if (e.on_change && v == last_written_[offset + k]) continue;
-      values.push_back({bs[k].entry, v});
-      remember.push_back({offset + k, v});
+void ModbusDriver::note_written(const std::vector<Request>& requests, Time now) {
+  for (const Request& r : requests) {
+    std::size_t u = 0;
+    while (u < spec_.units.size() && spec_.units[u] != r.unit) ++u;
+    if (u >= sent_.size()) continue;
+    for (int k = 0; k < r.count; ++k) {
+      const std::size_t at = static_cast<std::size_t>(r.address - sent_[u].base + k);
+      sent_[u].regs[at] = r.values[static_cast<std::size_t>(k)];
+      sent_at_[u][at] = now;
     }
-  };
-  take(writes_, 0);
-  take(limits_, writes_.size());
-  std::vector<Request> requests;
-  if (auto s = encode_writes(values, &requests); !s) {
+  }
+}
+
+void ModbusDriver::forget_written() {
+  for (auto& times : sent_at_) std::fill(times.begin(), times.end(), Time{-1});
+}
+
+void ModbusDriver::on_write(Time now, const SignalTable& t) {
+  std::vector<std::pair<std::size_t, double>> values;
+  for (const Binding& b : writes_) values.push_back({b.entry, t.value(b.id)});
+  for (const Binding& b : limits_) values.push_back({b.entry, t.value(b.id)});
+  auto requests = std::make_shared<std::vector<Request>>();
+  if (auto s = encode_writes(values, requests.get(), &now); !s) {
     complete(s);
     return;
   }
   const OpToken token = op_token();
-  run_requests(std::move(requests), [this, token, remember](const Status& s) {
-    if (s)
-      for (const auto& [k, v] : remember) last_written_[k] = v;
+  run_requests(*requests, [this, token, requests, now](const Status& s) {
+    // A failed write leaves the device's registers unknown: everything goes out again next time.
+    if (s) note_written(*requests, now);
+    else forget_written();
     complete(token, s);
   });
 }
@@ -375,9 +402,9 @@ void ModbusDriver::on_safe_state() {
   std::vector<std::pair<std::size_t, double>> values;
   for (std::size_t k = 0; k < resolved_.entries.size(); ++k)
     if (resolved_.entries[k].has_safe && resolved_.entries[k].resolved()) values.push_back({k, resolved_.entries[k].safe});
-  std::fill(last_written_.begin(), last_written_.end(), kNaN);  // whatever is written next goes out
+  forget_written();  // whatever is written next goes out
   if (windows_.empty()) {
-    complete(Status::error(name() + ": never reached (not activated), nothing to command"));
+    complete(Status::error("never reached (not activated), nothing to command"));
     return;
   }
   std::vector<Request> requests;
@@ -395,7 +422,7 @@ void ModbusDriver::on_verify_safe_state() {
     complete_verify(SafeStateReport{false, "never reached (not activated)"});
     return;
   }
-  run_requests(read_requests(), [this, token](const Status& s) {
+  run_requests(read_requests(ReadSet::full), [this, token](const Status& s) {
     if (!s) {
       complete_verify(token, SafeStateReport{false, "read back failed: " + s.message()});
       return;

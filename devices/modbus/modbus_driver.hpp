@@ -34,6 +34,8 @@ struct DriverSpec {
   std::vector<int> units{1};
   std::shared_ptr<Transport> transport;
   Duration safe_state_time{0};
+  // An unchanged command is written again this often (0: every cycle); a changed one at once.
+  Duration rewrite{std::chrono::seconds(10)};
 };
 
 class ModbusDriver : public Device {
@@ -71,25 +73,37 @@ class ModbusDriver : public Device {
   // the device, function and register) or ok. Read replies land in the unit windows.
   void run_requests(std::vector<Request> requests, Then then);
   void next_request(std::shared_ptr<std::vector<Request>> requests, std::size_t k, OpToken token, Then then);
-  std::vector<Request> read_requests() const;
+  std::vector<Request> read_requests(ReadSet set) const;
+  // The next read is a full one (scale factors and ratings too) if the last was `rewrite` ago.
+  ReadSet due_read_set(Time now);
   Status decode_all(std::vector<double>* values, std::vector<std::vector<double>>* per_unit) const;
-  Status encode_writes(const std::vector<std::pair<std::size_t, double>>& values, std::vector<Request>* out);
+  // Requests writing `values` (entry index, value) to every unit; with `now` only registers whose
+  // encoding changed since they were last written, or were written `rewrite` ago.
+  Status encode_writes(const std::vector<std::pair<std::size_t, double>>& values, std::vector<Request>* out,
+                       const Time* now = nullptr);
+  void note_written(const std::vector<Request>& requests, Time now);
+  void forget_written();
   double sf_power(const MapEntry& e, std::size_t unit) const;
   double percent_base(const MapEntry& e, std::size_t unit) const;
   void finish_activation(Time now, OpToken token);
+  void discover_next(OpToken token, Time now);
   std::string request_error(const Request& r, const Result& res) const;
   void set_windows();
 
   DriverSpec spec_;
   RegisterMap resolved_;
   SunSpecLayout layout_;
-  std::vector<ReadRun> runs_;
+  std::vector<ReadRun> cycle_runs_, full_runs_;
+  Time full_read_at_{0};
   std::vector<RegisterWindow> windows_;  // per unit
   std::vector<Binding> reads_, writes_, limits_;
   std::vector<double> values_;                   // decoded by the last read, per reads_ entry
   std::vector<std::vector<double>> unit_values_; // per reads_ entry, per unit
-  std::vector<double> last_written_;             // per writes_/limits_ entry (on_change)
+  // Per unit: what was last written to each register and when (Time{-1}: not known to the device).
+  std::vector<RegisterWindow> sent_;
+  std::vector<std::vector<Time>> sent_at_;
   std::string identity_;
+  std::unique_ptr<SunSpecDiscovery> discovery_;
   bool discovered_ = false;
   std::uint64_t refused_ = 0;
 };

@@ -18,13 +18,14 @@ const ReadableBlock* block_of(const std::vector<ReadableBlock>& blocks, int addr
 
 }  // namespace
 
-std::vector<ReadRun> plan_reads(const RegisterMap& map, const std::vector<ReadableBlock>& blocks, int max_count) {
+std::vector<ReadRun> plan_reads(const RegisterMap& map, const std::vector<ReadableBlock>& blocks, ReadSet set,
+                                int max_count) {
   std::vector<Span> spans;
   for (const MapEntry& e : map.entries) {
     if (!e.resolved()) continue;
-    if (e.role != EntryRole::reads && e.role != EntryRole::info) continue;
-    spans.push_back({e.address, e.address + e.format.words});
-    if (e.scale_address >= 0) spans.push_back({e.scale_address, e.scale_address + 1});
+    const bool full = set == ReadSet::full;
+    if (e.role == EntryRole::reads || (full && e.role == EntryRole::info)) spans.push_back({e.address, e.address + e.format.words});
+    if (full && e.scale_address >= 0) spans.push_back({e.scale_address, e.scale_address + 1});
   }
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.first < b.first; });
   std::vector<ReadRun> runs;

@@ -78,25 +78,18 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
       n["bit"].fail("bit " + std::to_string(e.bit) + " is outside the register");
   }
   if (n.has("values")) {
+    // [[signal value, raw value], ...]; a signal value may be listed with several raw values (a
+    // reading), a raw value once.
     ConfigNode v = n["values"];
-    if (!v.is_map()) v.fail("values: expected a map of signal value: raw value");
-    for (const auto& [k, raw] : v.entries()) {
-      if (k == "other") {
-        e.other = raw.as_number();
-        continue;
-      }
-      double sv = 0;
-      try {
-        std::size_t used = 0;
-        sv = std::stod(k, &used);
-        if (used != k.size()) throw std::invalid_argument(k);
-      } catch (const std::exception&) {
-        raw.fail("values: key '" + k + "' is not a number (or 'other')");
-      }
-      e.values.push_back({sv, raw.as_number()});
+    if (!v.is_sequence()) v.fail("values: expected a list of [signal value, raw value] pairs");
+    for (const ConfigNode& pair : v.items()) {
+      auto two = pair.items();
+      if (two.size() != 2) pair.fail("values: expected [signal value, raw value]");
+      e.values.push_back({two[0].as_number(), two[1].as_number()});
     }
     if (e.values.empty()) v.fail("values: empty");
   }
+  if (n.has("other")) e.other = n["other"].as_number();
   if (n.has("unit")) e.unit = n["unit"].as_string();
   if (n.has("range")) {
     ConfigNode r = n["range"];
@@ -142,7 +135,7 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
 const char* const kEntryKeys[] = {"name",  "address", "type", "words",    "scale", "scale_point", "factor",
                                   "reads", "writes",  "limit", "init",    "per_unit", "gather",   "bit",
                                   "values", "unit",   "access", "range",  "required", "write", "point",
-                                  "percent_of", "size", "safe", "safe_when", "identity"};
+                                  "percent_of", "size", "safe", "safe_when", "identity", "other"};
 
 MapEntry parse_register(const ConfigNode& n) {
   n.expect_map();

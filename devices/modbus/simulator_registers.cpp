@@ -1,8 +1,11 @@
 #include "devices/modbus/simulator_registers.hpp"
 
+#include "devices/modbus/read_plan.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 
 namespace zhil::modbus {
@@ -19,16 +22,39 @@ std::string unit_signal(const std::string& tmpl, int unit) {
   return out;
 }
 
+// The models a simulator presents, in an order that puts what is read every cycle close together:
+// the common model first (SunSpec requires it), then the models with nothing read every cycle
+// (ratings, controls), then those with readings in the order that needs the fewest read requests
+// per cycle (at most 7! orders tried, the first best kept: deterministic). A driver finds the order
+// by discovery, as on any device.
 std::vector<int> models_of(const RegisterMap& map) {
-  std::vector<int> ids = map.required_models;
-  std::vector<int> more;
+  std::vector<int> all;
+  for (int id : map.required_models) all.push_back(id);
   for (const MapEntry& e : map.entries)
-    if (e.model && std::find(ids.begin(), ids.end(), e.model) == ids.end() &&
-        std::find(more.begin(), more.end(), e.model) == more.end())
-      more.push_back(e.model);
-  std::sort(more.begin(), more.end());
-  ids.insert(ids.end(), more.begin(), more.end());
-  return ids;
+    if (e.model && std::find(all.begin(), all.end(), e.model) == all.end()) all.push_back(e.model);
+  std::vector<int> head, cycle;
+  for (int id : all) {
+    const bool read = std::any_of(map.entries.begin(), map.entries.end(),
+                                  [&](const MapEntry& e) { return e.model == id && e.role == EntryRole::reads; });
+    (read && id != 1 ? cycle : head).push_back(id);
+  }
+  std::sort(cycle.begin(), cycle.end());
+  if (cycle.size() > 7) {
+    head.insert(head.end(), cycle.begin(), cycle.end());
+    return head;
+  }
+  std::vector<int> best;
+  std::size_t best_runs = ~std::size_t{0};
+  do {
+    std::vector<int> order = head;
+    order.insert(order.end(), cycle.begin(), cycle.end());
+    const SunSpecLayout l = lay_out_models(*map.models, order);
+    RegisterMap r;
+    if (!resolve_map(map, l, &r)) continue;
+    const std::size_t runs = plan_reads(r, {ReadableBlock{l.base, l.end + 1}}, ReadSet::cycle).size();
+    if (runs < best_runs) best_runs = runs, best = order;
+  } while (std::next_permutation(cycle.begin(), cycle.end()));
+  return best.empty() ? all : best;
 }
 
 }  // namespace
@@ -59,7 +85,6 @@ SimulatorRegisters::SimulatorRegisters(std::shared_ptr<const RegisterMap> map, s
         auto span = w.at(m.address + p.offset, p.format.words);
         if (p.name == "ID") span[0] = static_cast<std::uint16_t>(m.id);
         else if (p.name == "L") span[0] = static_cast<std::uint16_t>(m.length);
-        else if (p.format.type == RegisterType::u16 && p.name.rfind("N", 0) == 0 && !p.group_count.empty()) span[0] = 1;
         else encode_not_implemented(p.format, span);
         if (p.writable)
           for (int r = 0; r < p.format.words; ++r) writable_[static_cast<std::size_t>(m.address + p.offset + r - lo)] = 1;
@@ -133,6 +158,12 @@ std::vector<std::pair<std::string, std::string>> SimulatorRegisters::stimuli() c
 void SimulatorRegisters::set_stimulus(const std::string& suffix, double value) {
   for (const auto& [s, id] : stimuli_)
     if (s == suffix) table_.set_value(id, value);
+}
+
+double SimulatorRegisters::stimulus(const std::string& suffix) const {
+  for (const auto& [s, id] : stimuli_)
+    if (s == suffix) return table_.value(id);
+  return 0.0;
 }
 
 void SimulatorRegisters::apply_stimuli(Time now) { sim_->apply_stimuli(now, table_); }

@@ -38,6 +38,7 @@ class SimulatorRegisters final : public RegisterBackend, private DeviceObserver 
   // The simulator's stimuli in this object's table, by suffix (ambient_c, fault.cooling_loss, ...).
   std::vector<std::pair<std::string, std::string>> stimuli() const;  // (suffix, unit)
   void set_stimulus(const std::string& suffix, double value);
+  double stimulus(const std::string& suffix) const;
   void apply_stimuli(Time now);
 
   // Nameplate and constants: a SunSpec point ("702.WMaxRtg") or map entry by name, as a value in

@@ -53,10 +53,20 @@ int group_points(const json& g, const std::string& prefix, int offset, int group
     for (const json& sub : g.at("groups")) {
       const std::string name = sub.at("name").get<std::string>();
       std::string count;
+      int fixed = 1;
       if (sub.contains("count") && sub.at("count").is_string()) count = sub.at("count").get<std::string>();
-      else if (sub.contains("count") && sub.at("count").get<int>() != 1)
-        bad(source, "group " + name + ": a fixed count other than 1 is not supported");
-      if (!count.empty() && group_size > 0) bad(source, "group " + name + ": a repeating group inside another is not supported");
+      else if (sub.contains("count")) fixed = sub.at("count").get<int>();
+      if (fixed < 0 || fixed > 4096) bad(source, "group " + name + ": count " + std::to_string(fixed));
+      if (count.empty() && fixed != 1) {
+        // A group repeated a fixed number of times: instance 0 laid out, the others after it.
+        std::vector<SunSpecPoint> scratch;
+        const int size = group_points(sub, "", 0, 0, "", source, &scratch);
+        group_points(sub, prefix + name + ".", offset, size, std::to_string(fixed), source, out);
+        offset += fixed * size;
+        continue;
+      }
+      // A repeating group inside another (a curve's points in model 705) is laid out once inside
+      // the outer group's first instance; its instances are counted by its own point.
       if (count.empty()) {
         offset = group_points(sub, prefix + name + ".", offset, group_size, group_count, source, out);
         continue;

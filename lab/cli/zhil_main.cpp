@@ -18,6 +18,7 @@
 #include "lab/run_preparation.hpp"
 #include "lab/project_paths.hpp"
 #include "lab/scenario_runner.hpp"
+#include "lab/simulator_server.hpp"
 #include "lab/suite_runner.hpp"
 
 namespace fs = std::filesystem;
@@ -222,6 +223,23 @@ int zhil_main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
   }
 
+  auto* simc = app.add_subcommand("sim", "serve one simulator over Modbus in real time until SIGINT or SIGTERM");
+  simc->require_subcommand(1);
+  lab::SimulatorServerOptions sim_opts;
+  std::string sim_map = "sunspec";
+  for (const char* kind : {"inverter", "pack"}) {
+    auto* k = simc->add_subcommand(kind, std::string("a simulated ") + kind + " (SunSpec" +
+                                             (std::string(kind) == "pack" ? ", or the zinc-bromine BMS map" : "") + ")");
+    k->add_option("--port", sim_opts.port, "TCP port on 127.0.0.1 (0: any free port, printed)")->check(CLI::Range(0, 65535));
+    k->add_option("--unit", sim_opts.unit, "unit id (zinc-bromine: of the first module)")->check(CLI::Range(1, 247));
+    k->add_option("--rtu", sim_opts.rtu, "serve Modbus RTU on this serial device instead of TCP");
+    k->add_option("--baud", sim_opts.baud, "RTU baud rate (default 19200)")->check(CLI::Range(300, 4000000));
+    k->add_option("--fixture", sim_opts.fixture, "parameters of the simulated device (YAML)")->check(CLI::ExistingFile);
+    if (std::string(kind) == "pack")
+      k->add_option("--map", sim_map, "register map: sunspec (default), zinc-bromine, or a map file");
+    k->callback([&sim_opts, kind] { sim_opts.kind = kind; });
+  }
+
   std::vector<std::string> plugins;
   for (auto* sub : {run, suite, list, validate})
     sub->add_option("--plugin", plugins, "load a driver plugin (shared library) first; repeatable")
@@ -248,6 +266,11 @@ int zhil_main(int argc, char** argv) {
     r.limits = flags.limits;
     r.show_progress = isatty(STDERR_FILENO);
     return lab::run_suite(r);
+  }
+  if (simc->parsed()) {
+    sim_opts.map = sim_map;
+    sim_opts.root = lab::find_project_root();
+    return lab::run_simulator_server(sim_opts);
   }
   if (list->parsed()) return cmd_list(root);
   if (validate->parsed()) return cmd_validate(files, flags);

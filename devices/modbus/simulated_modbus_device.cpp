@@ -1,0 +1,149 @@
+#include "devices/modbus/simulated_modbus_device.hpp"
+
+#include <cmath>
+
+#include "devices/modbus/modbus_link.hpp"
+#include "devices/modbus/simulator_nameplate.hpp"
+#include "devices/sim/simulated_inverter_device.hpp"
+#include "devices/sim/simulated_pack_device.hpp"
+#include "devices/sim/simulator_faces.hpp"
+#include "harness/config/config_error.hpp"
+
+namespace zhil::modbus {
+
+SimulatedModbusDevice::SimulatedModbusDevice(std::unique_ptr<ModbusDriver> driver, std::shared_ptr<SimulatorRegisters> backend,
+                                             std::shared_ptr<ModbusTcpServer> server)
+    : DeviceDecorator(std::move(driver)), backend_(std::move(backend)), server_(std::move(server)) {}
+
+SimulatedModbusDevice::~SimulatedModbusDevice() { server_->stop(); }
+
+Status SimulatedModbusDevice::on_configure(DeviceContext& c) {
+  if (auto s = backend_->configure(c.clock, c.watchdog); !s) return s;
+  SignalTable& t = c.signals;
+  sim_stimuli_.clear();
+  for (const auto& [suffix, unit] : backend_->stimuli()) {
+    SignalId id;
+    if (auto s = add_stimulus(t, suffix, unit, &id, backend_->stimulus(suffix)); !s) return s;
+    sim_stimuli_.push_back({suffix, id});
+    if (suffix == "fault.comm_loss") comm_loss_ = id;
+  }
+  if (comm_loss_ == kNoSignal)
+    if (auto s = add_stimulus(t, "fault.comm_loss", "1", &comm_loss_); !s) return s;
+  for (auto [suffix, unit, id] : {std::tuple{"fault.modbus_delay", "s", &delay_}, {"fault.modbus_no_reply", "1", &no_reply_},
+                                  {"fault.modbus_exception", "1", &exception_}, {"fault.modbus_freeze", "1", &freeze_},
+                                  {"fault.modbus_corrupt", "1", &corrupt_}, {"fault.modbus_drop", "1", &drop_},
+                                  {"fault.modbus_restart", "s", &restart_}})
+    if (auto s = add_stimulus(t, suffix, unit, id); !s) return s;
+  server_->start(c.clock);
+  return DeviceDecorator::on_configure(c);
+}
+
+void SimulatedModbusDevice::on_activate(Time now) {
+  // The simulator powers up (it is a device of its own, on the far side of the socket); then the
+  // driver activates it over Modbus as it would a real one.
+  if (auto s = backend_->activate(now); !s) {
+    complete(s);
+    return;
+  }
+  DeviceDecorator::on_activate(now);
+}
+
+void SimulatedModbusDevice::on_stimuli(Time now, const SignalTable& t) {
+  for (const auto& [suffix, id] : sim_stimuli_) backend_->set_stimulus(suffix, t.value(id));
+  backend_->apply_stimuli(now);
+  ServerFaults f;
+  const double delay = t.value(delay_);
+  f.delay = delay > 0 ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(delay)) : Duration{0};
+  f.no_reply = t.value(no_reply_) > 0.5 || t.value(comm_loss_) > 0.5;
+  const double ex = t.value(exception_);
+  f.exception = ex >= 1 && ex <= 255 ? static_cast<int>(ex) : 0;
+  f.freeze = t.value(freeze_) > 0.5;
+  f.corrupt = t.value(corrupt_) > 0.5;
+  server_->set_faults(f);
+  const bool drop = t.value(drop_) > 0.5;
+  if (drop && !drop_was_) server_->drop_connections();
+  drop_was_ = drop;
+  const double restart = t.value(restart_);
+  if (restart > 0 && !restart_was_)
+    server_->restart(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(restart)));
+  restart_was_ = restart > 0;
+}
+
+void SimulatedModbusDevice::on_deactivate() {
+  DeviceDecorator::on_deactivate();
+  backend_->deactivate();
+}
+
+void SimulatedModbusDevice::on_detach() {
+  DeviceDecorator::on_detach();
+  server_->stop();
+  backend_->detach();
+}
+
+namespace {
+
+std::unique_ptr<Device> over_modbus_tcp(DeviceBuildContext& c, sim::SimulatedModel model) {
+  const auto& link = static_cast<const ModbusLink&>(*c.device.link);
+  if (!link.served_by_zhil)
+    c.device.entry["link"].fail("device " + c.device.name + ": a simulator over modbus-tcp is served by zhil on 127.0.0.1: "
+                                "give no host (a device at a host is a real one: model sunspec-inverter or modbus-bms)");
+  const DeviceConfig& d = c.device;
+  std::unique_ptr<Device> sim;
+  std::string default_map;
+  const sim::InverterParams* inv = nullptr;
+  const sim::PackParams* pack = nullptr;
+  int modules = 1;
+  if (auto* pm = std::get_if<sim::PackModel*>(&model)) {
+    sim = std::make_unique<sim::SimulatedPackDevice>(d.name, **pm, Duration{0}, sim::simulated_serial(d));
+    default_map = "sunspec-battery";
+    pack = &(*pm)->params();
+    modules = pack->modules;
+  } else if (auto* im = std::get_if<sim::InverterModel*>(&model)) {
+    sim = std::make_unique<sim::SimulatedInverterDevice>(d.name, **im, Duration{0}, sim::simulated_serial(d));
+    default_map = "sunspec-inverter";
+    inv = &(*im)->params();
+  } else {
+    d.entry["link"].fail("device " + d.name + ": only simulated packs and inverters can be served over Modbus; use in-process");
+  }
+  std::shared_ptr<const RegisterMap> map;
+  try {
+    map = cached_register_map(resolve_map_path(link, default_map, d.entry.file()));
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    d.entry["link"].fail(e.what());
+  }
+  std::vector<int> units = link.units;
+  if (units.empty()) {
+    if (map->units_per_module)
+      for (int u = 1; u <= modules; ++u) units.push_back(u);
+    else
+      units = {1};
+  }
+  if (map->units_per_module && static_cast<int>(units.size()) != modules)
+    d.entry["link"].fail("device " + d.name + ": map " + map->name + " has one unit per module: " + std::to_string(modules) +
+                         " units, not " + std::to_string(units.size()));
+  const Duration safe_time = sim->safe_state_time();
+  auto backend = std::make_shared<SimulatorRegisters>(map, units, std::move(sim));
+  if (auto st = inv ? inverter_nameplate(*backend, *inv, sim::simulated_serial(d))
+                    : pack_nameplate(*backend, *pack, sim::simulated_serial(d));
+      !st)
+    d.entry.fail("device " + d.name + ": simulator nameplate: " + st.message());
+  auto lock = std::make_shared<LockStep>();
+  auto server = std::make_shared<ModbusTcpServer>(*backend, "127.0.0.1", 0, lock);
+  Endpoint ep;
+  ep.host = "127.0.0.1";
+  ep.port = server->port();
+  auto transport = std::make_shared<Transport>(ep, link.timing, lock);
+  DriverSpec spec{map, units, transport, safe_time, link.rewrite};
+  auto driver = std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
+  return std::make_unique<SimulatedModbusDevice>(std::move(driver), std::move(backend), std::move(server));
+}
+
+struct RegisterFace {
+  RegisterFace() { sim::SimulatorFaces::instance().add("modbus-tcp", over_modbus_tcp); }
+  ~RegisterFace() { sim::SimulatorFaces::instance().remove("modbus-tcp"); }
+} const kFace;
+
+}  // namespace
+}  // namespace zhil::modbus
