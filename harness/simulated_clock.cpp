@@ -26,12 +26,6 @@ bool SimulatedClock::wait_for_held_io() {
   // Wall time enters a simulated run only here, and only to turn a peer that never answers into an
   // error instead of a hang: a run that completes never depends on it.
   const auto started = std::chrono::steady_clock::now();
-  // A peer on loopback answers in tens of microseconds: poll for that long before sleeping, since a
-  // sleeping thread takes about as long again to be woken (this is what makes lock-step I/O fast).
-  while (holds() > 0 && std::chrono::steady_clock::now() - started < std::chrono::microseconds(200)) {
-    if (io_.stopped()) io_.restart();
-    if (io_.poll_one() > 0) return true;
-  }
   while (holds() > 0) {
     if (io_.stopped()) io_.restart();
     if (io_.run_one_for(std::chrono::milliseconds(20)) > 0) return true;

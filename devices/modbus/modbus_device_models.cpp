@@ -53,7 +53,7 @@ std::unique_ptr<Device> build_driver(DeviceBuildContext& c, const std::string& d
   DriverSpec spec;
   spec.map = map;
   spec.units = units;
-  spec.transport = std::make_shared<Transport>(link->endpoint, link->timing);
+  spec.transport = make_transport(link->endpoint, link->timing);
   spec.rewrite = link->rewrite;
   if (d.params.has("safe_state_time")) {
     spec.safe_state_time = d.params["safe_state_time"].as_duration();

@@ -134,7 +134,7 @@ std::unique_ptr<Device> over_modbus_tcp(DeviceBuildContext& c, sim::SimulatedMod
   Endpoint ep;
   ep.host = "127.0.0.1";
   ep.port = server->port();
-  auto transport = std::make_shared<Transport>(ep, link.timing, lock);
+  auto transport = make_transport(ep, link.timing, lock);
   DriverSpec spec{map, units, transport, safe_time, link.rewrite};
   auto driver = std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
   return std::make_unique<SimulatedModbusDevice>(std::move(driver), std::move(backend), std::move(server));
