@@ -151,6 +151,7 @@ struct Run::Impl : DeviceObserver {
   std::optional<HostSignalCapture> signal_capture_;
   std::optional<RealTimeTuning> tuning_;
   SignalId run_overruns_ = kNoSignal, run_late_ = kNoSignal;
+  std::vector<SignalId> comm_ok_, comm_failures_;  // by device
 
   Duration cycle_{0};
   Duration record_interval_{0};
@@ -253,11 +254,26 @@ void Run::Impl::configure() {
     throw std::runtime_error(s.message());
   if (auto s = signals_.add("run.late_devices", "1", SignalKind::measurement, "harness", &run_late_); !s)
     throw std::runtime_error(s.message());
+  // Per device, what the harness sees of its link: 1 while its reads are answered, and how many of
+  // its reads and writes have failed or come late (checks on detection and recovery read these).
+  comm_ok_.assign(devices_.size(), kNoSignal);
+  comm_failures_.assign(devices_.size(), kNoSignal);
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    const std::string p = "run." + devices_[i]->name() + ".";
+    if (auto s = signals_.add(p + "comm_ok", "1", SignalKind::measurement, "harness", &comm_ok_[i]); !s)
+      throw std::runtime_error(s.message());
+    if (auto s = signals_.add(p + "comm_failures", "1", SignalKind::measurement, "harness", &comm_failures_[i]); !s)
+      throw std::runtime_error(s.message());
+  }
   CoreContext cctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s};
   core_->configure(cctx, io_core_);
   signals_.freeze();
   signals_.set(run_overruns_, 0, Time{0});
   signals_.set(run_late_, 0, Time{0});
+  for (std::size_t i = 0; i < devices_.size(); ++i) {
+    signals_.set(comm_ok_[i], 1, Time{0});
+    signals_.set(comm_failures_[i], 0, Time{0});
+  }
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < devices_.size(); ++i) index.emplace(devices_[i]->name(), static_cast<int>(i));
   owner_.assign(signals_.size(), -1);
@@ -492,6 +508,7 @@ void Run::Impl::note_io(std::size_t i, IoOutcome outcome, const std::string& err
   if (outcome == IoOutcome::idle) return;
   DeviceHealth& h = d.health();
   Time& since = read ? h.read_failing_since : h.write_failing_since;
+  if (read) signals_.set(comm_ok_[i], outcome == IoOutcome::ok ? 1.0 : 0.0, due_);
   if (outcome == IoOutcome::ok) {
     if (since >= Time{0}) {
       if (read) h.commands_valid_since = due_;  // requests from before the loss are stale (cores stamp with due)
@@ -503,6 +520,7 @@ void Run::Impl::note_io(std::size_t i, IoOutcome outcome, const std::string& err
   }
   if (d.state() == DeviceState::error) return;  // already lost
   ++h.failures;
+  signals_.set(comm_failures_[i], static_cast<double>(h.failures), due_);
   if (outcome == IoOutcome::late || outcome == IoOutcome::busy) ++late_this_cycle_;
   const std::string why = outcome == IoOutcome::busy
                               ? "device " + d.name() + ": " + (read ? "read" : "write") +
@@ -887,6 +905,10 @@ Run::Run(const StationConfig& station, const Scenario& scenario, Bench& bench, s
 Run::~Run() {
   try {
     if (impl_->set_up_) impl_->finish();
+    // Prepared and never run: the devices still forget this run's clock and table, which go now
+    // (a simulator served over a socket would otherwise keep its loop's timers).
+    else
+      for (Device* d : impl_->devices_) d->detach();
   } catch (...) {
     // A destructor must not throw; finish() has recorded what it could.
   }

@@ -34,7 +34,6 @@ Status SimulatedModbusDevice::on_configure(DeviceContext& c) {
                                   {"fault.modbus_corrupt", "1", &corrupt_}, {"fault.modbus_drop", "1", &drop_},
                                   {"fault.modbus_restart", "s", &restart_}})
     if (auto s = add_stimulus(t, suffix, unit, id); !s) return s;
-  server_->start(c.clock);
   return DeviceDecorator::on_configure(c);
 }
 
@@ -44,6 +43,10 @@ void SimulatedModbusDevice::on_activate(Time now) {
   if (auto s = backend_->activate(now); !s) {
     complete(s);
     return;
+  }
+  if (!serving_) {
+    server_->start(*clock());
+    serving_ = true;
   }
   DeviceDecorator::on_activate(now);
 }
@@ -77,6 +80,7 @@ void SimulatedModbusDevice::on_deactivate() {
 void SimulatedModbusDevice::on_detach() {
   DeviceDecorator::on_detach();
   server_->stop();
+  serving_ = false;
   backend_->detach();
 }
 

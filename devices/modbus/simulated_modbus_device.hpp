@@ -44,6 +44,7 @@ class SimulatedModbusDevice final : public DeviceDecorator {
   SignalId delay_ = kNoSignal, no_reply_ = kNoSignal, exception_ = kNoSignal, freeze_ = kNoSignal, corrupt_ = kNoSignal,
            drop_ = kNoSignal, restart_ = kNoSignal, comm_loss_ = kNoSignal;
   bool drop_was_ = false, restart_was_ = false;
+  bool serving_ = false;  // from activation to detach (the server's loop is the run's)
 };
 
 }  // namespace zhil::modbus

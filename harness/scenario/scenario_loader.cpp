@@ -65,11 +65,32 @@ void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
   } else if (kind == "comm_loss" || kind == "trip" || kind == "internal_short") {
     f.expect_keys({"device", "kind"});
     ev.steps.push_back({device, "", "fault." + kind, 1.0});
+  } else if (kind.rfind("modbus_", 0) == 0) {
+    // Protocol faults of a simulator served over Modbus (devices/modbus/simulated_modbus_device.hpp).
+    if (kind == "modbus_delay") {
+      f.expect_keys({"device", "kind", "delay"});
+      ev.steps.push_back({device, "", "fault.modbus_delay", to_seconds(f.require("delay").as_duration())});
+      if (ev.steps.back().value <= 0 || ev.steps.back().value > 60) f["delay"].fail("delay must be between 0 and 60 s");
+    } else if (kind == "modbus_exception") {
+      f.expect_keys({"device", "kind", "code"});
+      ev.steps.push_back({device, "", "fault.modbus_exception", static_cast<double>(f.require("code").as_integer(1, 255))});
+    } else if (kind == "modbus_restart") {
+      f.expect_keys({"device", "kind", "downtime"});
+      const double d = to_seconds(f.require("downtime").as_duration());
+      if (d <= 0 || d > 3600) f["downtime"].fail("downtime must be between 0 and 1 h");
+      ev.steps.push_back({device, "", "fault.modbus_restart", d});
+    } else if (kind == "modbus_no_reply" || kind == "modbus_freeze" || kind == "modbus_corrupt" || kind == "modbus_drop") {
+      f.expect_keys({"device", "kind"});
+      ev.steps.push_back({device, "", "fault." + kind, 1.0});
+    } else {
+      f["kind"].fail("unknown fault '" + kind + "' (modbus_delay, modbus_no_reply, modbus_exception, modbus_freeze, "
+                     "modbus_corrupt, modbus_drop, modbus_restart)");
+    }
   } else if (kind == "clear") {
     f.expect_keys({"device", "kind"});
     ev.clear_faults_of = device;
   } else {
-    f["kind"].fail("unknown fault '" + kind + "' (cooling_loss, ambient, comm_loss, trip, internal_short, clear)");
+    f["kind"].fail("unknown fault '" + kind + "' (cooling_loss, ambient, comm_loss, trip, internal_short, modbus_*, clear)");
   }
 }
 
