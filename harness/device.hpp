@@ -92,6 +92,9 @@ class Device {
   // The device-side watchdog this driver armed (0: the device has none, or none was asked for);
   // the record lists it per device.
   virtual Duration watchdog_armed() const { return Duration{0}; }
+  // What its link has been through, by kind (requests, timeouts, exceptions, ...), for the record;
+  // empty for a device with no protocol.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> io_counts() const { return {}; }
 
   // Registers the device's signals; no I/O.
   Status configure(DeviceContext& context);

@@ -18,6 +18,7 @@ class DeviceDecorator : public Device, protected DeviceObserver {
   std::string identity() const override { return inner_->identity(); }
   Duration safe_state_time() const override { return inner_->safe_state_time(); }
   Duration watchdog_armed() const override { return inner_->watchdog_armed(); }
+  std::vector<std::pair<std::string, std::uint64_t>> io_counts() const override { return inner_->io_counts(); }
   Device& inner() { return *inner_; }
 
  protected:

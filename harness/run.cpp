@@ -847,7 +847,7 @@ RunResult Run::Impl::finish() {
   for (const auto& d : bench_.devices) {
     const DeviceConfig* dc = st_.find(d->name());
     record_.devices.push_back({d->name(), d->role(), dc ? dc->model : "", dc ? dc->link_type : "", d->identity(),
-                               to_string(d->state()), to_seconds(d->watchdog_armed())});
+                               to_string(d->state()), to_seconds(d->watchdog_armed()), d->io_counts()});
   }
   record_.overruns = stats_.overruns;
   if (opt_.real_time) {

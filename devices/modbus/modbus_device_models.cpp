@@ -53,7 +53,11 @@ std::unique_ptr<Device> build_driver(DeviceBuildContext& c, const std::string& d
   DriverSpec spec;
   spec.map = map;
   spec.units = units;
-  spec.transport = make_transport(link->endpoint, link->timing);
+  // Never wait longer between reconnection attempts than a quarter of the device's fault_after:
+  // a device that is back would otherwise be declared lost while the transport waits.
+  TransportTiming timing = link->timing;
+  timing.backoff_max = std::min(timing.backoff_max, std::max(timing.backoff_min, d.timing.fault_after / 4));
+  spec.transport = make_transport(link->endpoint, timing);
   spec.rewrite = link->rewrite;
   if (d.params.has("safe_state_time")) {
     spec.safe_state_time = d.params["safe_state_time"].as_duration();

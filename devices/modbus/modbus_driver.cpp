@@ -39,6 +39,7 @@ std::vector<std::pair<std::string, std::uint64_t>> ModbusDriver::io_counts() con
                         FailureKind::bad_reply})
     out.push_back({to_string(k), t.failures(k)});
   out.push_back({"refused", refused_});
+  out.push_back({"frozen", frozen_});
   return out;
 }
 
@@ -82,6 +83,9 @@ Status ModbusDriver::on_configure(DeviceContext& c) {
       case EntryRole::info: break;
     }
   }
+  // What the link has been through, as readings of the device (checks on detection read them).
+  if (auto s = add_measurements(t, {{"modbus.failures", "1", &link_failures_}, {"modbus.reconnects", "1", &link_reconnects_}}); !s)
+    return s;
   values_.assign(reads_.size(), kNaN);
   unit_values_.assign(reads_.size(), std::vector<double>(spec_.units.size(), kNaN));
   return Status::ok();
@@ -292,17 +296,45 @@ void ModbusDriver::finish_activation(Time now, OpToken token) {
       complete(token, e);
       return;
     }
+    heartbeats_.clear();
     sent_ = windows_;
     sent_at_.assign(windows_.size(), std::vector<Time>(windows_.empty() ? 0 : windows_[0].regs.size(), Time{-1}));
     run_requests(std::move(writes), [this, token](const Status& w) { complete(token, w); });
   });
 }
 
+Status ModbusDriver::check_heartbeats(Time now) {
+  if (heartbeats_.empty()) heartbeats_.assign(resolved_.entries.size(), {});
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
+    const MapEntry& e = resolved_.entries[k];
+    if (e.heartbeat <= Duration{0} || !e.resolved()) continue;
+    auto& hb = heartbeats_[k];
+    hb.resize(windows_.size(), {std::numeric_limits<double>::quiet_NaN(), now});
+    for (std::size_t u = 0; u < windows_.size(); ++u) {
+      Decoded d;
+      if (!decode_entry(e, windows_[u], 1.0, kNaN, &d) || !d.present) continue;
+      if (d.value != hb[u].first) {
+        hb[u] = {d.value, now};
+      } else if (now - hb[u].second > e.heartbeat) {
+        ++frozen_;
+        return Status::error("unit " + std::to_string(spec_.units[u]) + ": frozen registers: heartbeat " + e.name +
+                             " (register " + std::to_string(e.address) + ") unchanged for " +
+                             std::to_string(to_seconds(now - hb[u].second)) + " s");
+      }
+    }
+  }
+  return Status::ok();
+}
+
 void ModbusDriver::on_read(Time now) {
   const OpToken token = op_token();
-  run_requests(read_requests(due_read_set(now)), [this, token](const Status& s) {
+  run_requests(read_requests(due_read_set(now)), [this, token, now](const Status& s) {
     if (!s) {
       complete(token, s);
+      return;
+    }
+    if (auto h = check_heartbeats(now); !h) {
+      complete(token, h);
       return;
     }
     // Decoded in full before anything is published: a bad value fails the whole read.
@@ -311,6 +343,8 @@ void ModbusDriver::on_read(Time now) {
 }
 
 void ModbusDriver::on_publish(Time, SignalTable& t) {
+  t.set_value(link_failures_, static_cast<double>(spec_.transport->failures() + refused_ + frozen_));
+  t.set_value(link_reconnects_, static_cast<double>(spec_.transport->reconnects()));
   for (std::size_t k = 0; k < reads_.size(); ++k) {
     t.set_value(reads_[k].id, values_[k]);
     for (std::size_t u = 0; u < reads_[k].per_unit.size(); ++u) t.set_value(reads_[k].per_unit[u], unit_values_[k][u]);

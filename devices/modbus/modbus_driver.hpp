@@ -48,7 +48,7 @@ class ModbusDriver : public Device {
   const SunSpecLayout& layout() const { return layout_; }
   const RegisterMap& resolved_map() const { return resolved_; }
   // Failures by kind, for the record; and the last one in words.
-  std::vector<std::pair<std::string, std::uint64_t>> io_counts() const;
+  std::vector<std::pair<std::string, std::uint64_t>> io_counts() const override;
 
  protected:
   Status on_configure(DeviceContext& c) override;
@@ -97,6 +97,7 @@ class ModbusDriver : public Device {
   Time full_read_at_{0};
   std::vector<RegisterWindow> windows_;  // per unit
   std::vector<Binding> reads_, writes_, limits_;
+  SignalId link_failures_ = kNoSignal, link_reconnects_ = kNoSignal;
   std::vector<double> values_;                   // decoded by the last read, per reads_ entry
   std::vector<std::vector<double>> unit_values_; // per reads_ entry, per unit
   // Per unit: what was last written to each register and when (Time{-1}: not known to the device).
@@ -106,6 +107,10 @@ class ModbusDriver : public Device {
   std::unique_ptr<SunSpecDiscovery> discovery_;
   bool discovered_ = false;
   std::uint64_t refused_ = 0;
+  std::uint64_t frozen_ = 0;
+  // Per heartbeat entry and unit: its last raw value and when it last changed.
+  std::vector<std::vector<std::pair<double, Time>>> heartbeats_;
+  Status check_heartbeats(Time now);
 };
 
 }  // namespace zhil::modbus

@@ -16,6 +16,7 @@ const char* to_string(FailureKind k) {
     case FailureKind::framing: return "CRC/framing";
     case FailureKind::bad_reply: return "bad reply";
     case FailureKind::refused: return "refused";
+    case FailureKind::frozen: return "frozen registers";
   }
   return "?";
 }

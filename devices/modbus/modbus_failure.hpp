@@ -2,13 +2,14 @@
 // Every way a Modbus request can fail, classified once, in the transport, so that what is recorded
 // and counted says what happened: no reply in time, an exception code from the device, a lost
 // connection, a damaged frame (CRC, length) or a reply that does not answer the request (wrong
-// function code, transaction id, unit, register count).
+// function code, transaction id, unit, register count), or a device whose registers stopped
+// changing (its heartbeat counter stands still: frozen).
 #include <cstdint>
 #include <string>
 
 namespace zhil::modbus {
 
-enum class FailureKind : std::uint8_t { none, timeout, exception, connection_lost, framing, bad_reply, refused };
+enum class FailureKind : std::uint8_t { none, timeout, exception, connection_lost, framing, bad_reply, refused, frozen };
 const char* to_string(FailureKind k);
 
 struct Failure {

@@ -125,6 +125,13 @@ class Transport {
   // Counters, by kind, since the link was made.
   std::uint64_t requests() const { return requests_; }
   std::uint64_t failures(FailureKind k) const { return failures_[static_cast<int>(k)]; }
+  std::uint64_t failures() const {
+    std::uint64_t n = 0;
+    for (std::uint64_t f : failures_) n += f;
+    return n;
+  }
+  // Connections made after the first (after a drop, a timeout, a restart of the device).
+  std::uint64_t reconnects() const { return connections_ > 0 ? connections_ - 1 : 0; }
 
   // LockStep's side (loop thread).
   void release_hold_for_server();
@@ -139,6 +146,7 @@ class Transport {
   void attempt_done(std::uint64_t id, int attempt, Result result);
   // The connection's local port, for a server of this process that defers its answers (LockStep).
   void attach_port(int port);
+  void connected() { ++connections_; }
   bool lock_stepped() const { return lock_step_ != nullptr; }
   // Alive until the derived object starts to go: handlers posted earlier check it.
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
@@ -169,7 +177,8 @@ class Transport {
   bool lost_ = false;
   int attached_port_ = -1;
   std::uint64_t requests_ = 0;
-  std::uint64_t failures_[7] = {};
+  std::uint64_t connections_ = 0;
+  std::uint64_t failures_[8] = {};
 };
 
 // Makes the transport a link's endpoint calls for: TCP on the loop (TcpTransport), RTU on a

@@ -24,7 +24,7 @@ std::vector<ReadRun> plan_reads(const RegisterMap& map, const std::vector<Readab
   for (const MapEntry& e : map.entries) {
     if (!e.resolved()) continue;
     const bool full = set == ReadSet::full;
-    if (e.role == EntryRole::reads || (full && e.role == EntryRole::info)) spans.push_back({e.address, e.address + e.format.words});
+    if (e.role == EntryRole::reads || e.heartbeat > Duration{0} || (full && e.role == EntryRole::info)) spans.push_back({e.address, e.address + e.format.words});
     if (full && e.scale_address >= 0) spans.push_back({e.scale_address, e.scale_address + 1});
   }
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.first < b.first; });

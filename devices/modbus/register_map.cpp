@@ -101,6 +101,12 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
   }
   if (n.has("required")) e.required = n["required"].as_bool();
   if (n.has("identity")) e.identity = n["identity"].as_bool();
+  if (n.has("heartbeat")) {
+    e.heartbeat = n["heartbeat"].as_duration();
+    if (e.heartbeat < std::chrono::seconds(1) || e.heartbeat > std::chrono::hours(1))
+      n["heartbeat"].fail("heartbeat: how long the counter may stay unchanged, 1 s to 1 h");
+    if (e.role != EntryRole::info) n["heartbeat"].fail("heartbeat: an entry that feeds no signal");
+  }
   if (n.has("safe")) {
     e.has_safe = true;
     e.safe = n["safe"].as_number();
@@ -135,7 +141,7 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
 const char* const kEntryKeys[] = {"name",  "address", "type", "words",    "scale", "scale_point", "factor",
                                   "reads", "writes",  "limit", "init",    "per_unit", "gather",   "bit",
                                   "values", "unit",   "access", "range",  "required", "write", "point",
-                                  "percent_of", "size", "safe", "safe_when", "identity", "other"};
+                                  "percent_of", "size", "safe", "safe_when", "identity", "other", "heartbeat"};
 
 MapEntry parse_register(const ConfigNode& n) {
   n.expect_map();

@@ -20,6 +20,7 @@
 #include "devices/modbus/register_value.hpp"
 #include "devices/modbus/sunspec_models.hpp"
 #include "harness/status.hpp"
+#include "harness/time.hpp"
 
 namespace zhil::modbus {
 
@@ -71,6 +72,9 @@ struct MapEntry {
   bool has_safe_when = false;
   double safe_lo = 0, safe_hi = 0;
   bool identity = false;  // part of what the device says it is (manufacturer, model, serial)
+  // A counter the device increments (every second); not changing for this long means its
+  // registers are frozen (stale but well-formed). 0: not a heartbeat.
+  Duration heartbeat{0};
 
   bool resolved() const { return address >= 0; }
 };

@@ -138,7 +138,11 @@ std::unique_ptr<Device> over_modbus_tcp(DeviceBuildContext& c, sim::SimulatedMod
   Endpoint ep;
   ep.host = "127.0.0.1";
   ep.port = server->port();
-  auto transport = make_transport(ep, link.timing, lock);
+  // Never wait longer between reconnection attempts than a quarter of the device's fault_after:
+  // a device that is back would otherwise be declared lost while the transport waits.
+  TransportTiming timing = link.timing;
+  timing.backoff_max = std::min(timing.backoff_max, std::max(timing.backoff_min, d.timing.fault_after / 4));
+  auto transport = make_transport(ep, timing, lock);
   DriverSpec spec{map, units, transport, safe_time, link.rewrite};
   auto driver = std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
   return std::make_unique<SimulatedModbusDevice>(std::move(driver), std::move(backend), std::move(server));

@@ -250,6 +250,11 @@ void SimulatorRegisters::refresh(int unit) {
   RegisterWindow& w = windows_[u];
   for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
     const MapEntry& e = resolved_.entries[k];
+    if (e.heartbeat > Duration{0} && e.resolved()) {
+      // Incremented every second, as devices do.
+      (void)encode_value(e, std::fmod(std::floor(to_seconds(now)), 65535.0), 1.0, 1.0, w);
+      continue;
+    }
     const SignalId id = signal_of_[k][u];
     if (e.role != EntryRole::reads || !e.resolved() || id == kNoSignal) continue;
     const double v = table_.value(id);

@@ -90,6 +90,7 @@ void TcpTransport::connect(std::shared_ptr<Attempt> a) {
     boost::system::error_code ignored;
     socket_->set_option(tcp::no_delay(true), ignored);
     connected_ = true;
+    Transport::connected();
     const auto local = socket_->local_endpoint(ignored);
     if (!ignored) attach_port(local.port());
     write(a);

@@ -71,6 +71,13 @@ bool WorkerTransport::connect_locked(Failure* failure, int* local_port) {
     return false;
   }
   const int fd = modbus_get_socket(ctx);
+  {
+    auto alive = alive_;
+    // Counted on the loop, where the counters live.
+    boost::asio::post(*io_, [this, alive] {
+      if (alive->load()) connected();
+    });
+  }
   if (!endpoint().rtu) {
     sockaddr_storage a{};
     socklen_t n = sizeof a;

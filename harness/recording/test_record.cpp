@@ -74,6 +74,11 @@ std::string record_json_text(const TestRecord& r, bool running) {
     devices.push_back({{"name", d.name}, {"role", d.role}, {"model", d.model}, {"link", d.link},
                        {"identity", d.identity}, {"final_state", d.state},
                        {"watchdog_s", d.watchdog_s > 0 ? json(d.watchdog_s) : json(nullptr)}});
+    if (!d.io.empty()) {
+      json io = json::object();
+      for (const auto& [kind, n] : d.io) io[kind] = n;
+      devices.back()["io"] = io;
+    }
     if (d.role == "pack") dut.push_back({{"device", d.name}, {"serial", d.identity}});
   }
   j["dut"] = dut;

@@ -20,6 +20,7 @@ namespace zhil {
 struct DeviceRecord {
   std::string name, role, model, link, identity, state;
   double watchdog_s = 0;  // the device-side watchdog its driver armed; 0: none
+  std::vector<std::pair<std::string, std::uint64_t>> io;  // its link's counters (Modbus, CAN), by kind
 };
 
 struct SafeStateRecord {
