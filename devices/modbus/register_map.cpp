@@ -234,7 +234,8 @@ RegisterMap load_register_map(const std::string& path) {
     map.sunspec = true;
     ConfigNode s = root["sunspec"];
     s.expect_keys({"models", "require"});
-    map.models_dir = dir + "/" + s.require("models").as_string();
+    const std::string models = s.require("models").as_string();
+    map.models_dir = !models.empty() && models.front() == '/' ? models : dir + "/" + models;
     try {
       map.models = SunSpecModelSet::cached(map.models_dir);
     } catch (const std::exception& e) {
