@@ -379,8 +379,8 @@ Status encode_value(const MapEntry& e, double value, double sf_power, double per
   if (e.bit >= 0) return Status::error("refused to write " + e.name + ": a single bit of a register is not written");
   double raw = 0;
   if (!e.values.empty()) {
-    for (const auto& [sv, rv] : e.values)
-      if (sv == value) raw = rv;
+    for (auto it = e.values.rbegin(); it != e.values.rend(); ++it)
+      if (it->first == value) raw = it->second;  // the first pair that lists the value
     if (raw == 0 && std::none_of(e.values.begin(), e.values.end(), [&](const auto& p) { return p.first == value; }))
       return Status::error("refused to write " + e.name + " = " + std::to_string(value) + ": not a value the map lists");
   } else {

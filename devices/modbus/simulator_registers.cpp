@@ -248,8 +248,17 @@ void SimulatorRegisters::refresh(int unit) {
   sim_->publish(now, table_);
   const std::size_t u = index_of(unit);
   RegisterWindow& w = windows_[u];
+  // Several entries may read one register (a module's SOC and the pack's lowest, a state code and
+  // the contactor it implies): the first entry of a register presents it, the others are views of
+  // it (a bit of a bit field is set in place).
+  std::vector<char> presented(w.regs.size(), 0);
   for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
     const MapEntry& e = resolved_.entries[k];
+    if (e.resolved() && e.bit < 0 && e.role == EntryRole::reads) {
+      const std::size_t at = static_cast<std::size_t>(e.address - w.base);
+      if (presented[at]) continue;
+      for (int r = 0; r < e.format.words; ++r) presented[at + static_cast<std::size_t>(r)] = 1;
+    }
     if (e.heartbeat > Duration{0} && e.resolved()) {
       // Incremented every second, as devices do.
       (void)encode_value(e, std::fmod(std::floor(to_seconds(now)), 65535.0), 1.0, 1.0, w);
