@@ -260,6 +260,24 @@ void ModbusDriver::finish_activation(Time now, OpToken token) {
       complete(token, d);
       return;
     }
+    // A command or limit whose point, or whose scale factor, the device does not implement (its
+    // not-implemented pattern): refused if the map requires it, else left out (never written).
+    dropped_.clear();
+    for (MapEntry& e : resolved_.entries) {
+      if (!e.resolved() || (e.role != EntryRole::writes && e.role != EntryRole::limit && e.role != EntryRole::init)) continue;
+      const bool sf_missing = !std::isfinite(sf_power(e, 0));
+      const bool point_missing = e.model != 0 && e.values.empty() && !decode_raw(e.format, windows_[0].at(e.address, e.format.words));
+      const bool base_missing = !e.percent_of.empty() && !std::isfinite(percent_base(e, 0));
+      if (!sf_missing && !point_missing && !base_missing) continue;
+      const std::string why = sf_missing ? "its scale factor " + e.scale_point : base_missing ? e.percent_of : "the point";
+      if (e.required) {
+        complete(token, Status::error("the device does not implement " + why + " of " + e.name +
+                                      (e.signal.empty() ? std::string() : " (signal " + e.signal + ")")));
+        return;
+      }
+      dropped_.push_back(e.name);
+      e.address = -1;  // not written
+    }
     // A required reading the device does not implement (its not-implemented pattern) is refused.
     for (std::size_t k = 0; k < reads_.size(); ++k) {
       const MapEntry& e = resolved_.entries[reads_[k].entry];
@@ -472,7 +490,13 @@ void ModbusDriver::on_verify_safe_state() {
     for (std::size_t k = 0; k < reads_.size(); ++k) {
       const MapEntry& e = resolved_.entries[reads_[k].entry];
       if (!e.has_safe_when) continue;
-      const bool in = v[k] >= e.safe_lo && v[k] <= e.safe_hi;  // NaN (not implemented) is not verified
+      // An optional reading the device does not have (not implemented) cannot be read back: it is
+      // left out of the verification, and said so; a required one is not verified.
+      if (std::isnan(v[k]) && !e.required) {
+        detail += (detail.empty() ? "" : ", ") + e.signal + " not implemented by the device";
+        continue;
+      }
+      const bool in = v[k] >= e.safe_lo && v[k] <= e.safe_hi;  // NaN is not inside
       ok = ok && in;
       char b[160];
       std::snprintf(b, sizeof b, "%s%s=%g %s%s", detail.empty() ? "" : ", ", e.signal.c_str(), v[k], e.unit.c_str(),

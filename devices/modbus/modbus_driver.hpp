@@ -47,6 +47,8 @@ class ModbusDriver : public Device {
   Transport& transport() { return *spec_.transport; }
   const SunSpecLayout& layout() const { return layout_; }
   const RegisterMap& resolved_map() const { return resolved_; }
+  // The optional commands left out because the device does not implement them (704.VarSet, ...).
+  const std::vector<std::string>& left_out() const { return dropped_; }
   // Failures by kind, for the record; and the last one in words.
   std::vector<std::pair<std::string, std::uint64_t>> io_counts() const override;
 
@@ -104,6 +106,7 @@ class ModbusDriver : public Device {
   std::vector<RegisterWindow> sent_;
   std::vector<std::vector<Time>> sent_at_;
   std::string identity_;
+  std::vector<std::string> dropped_;  // optional commands the device does not implement
   std::unique_ptr<SunSpecDiscovery> discovery_;
   bool discovered_ = false;
   std::uint64_t refused_ = 0;

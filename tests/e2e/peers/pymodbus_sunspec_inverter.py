@@ -1,0 +1,104 @@
+"""A SunSpec inverter that zhil did not write: a pymodbus server presenting models 1, 701, 702 and
+704 laid out from the official JSON definitions by this script (not by zhil's code), whose output
+power follows WSet (bounded by WMaxLimPct of WMaxRtg), and which prints every write it takes.
+
+    pymodbus_sunspec_inverter.py PORT [--without 704] [--base 40000]
+"""
+import argparse
+import json
+import pathlib
+import sys
+
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.server import StartTcpServer
+
+MODELS = pathlib.Path(__file__).resolve().parents[3] / "fixtures" / "sunspec"
+
+
+def points(model_id):
+    group = json.loads((MODELS / f"model_{model_id}.json").read_text())["group"]
+    out, offset = {}, 0
+    for p in group["points"]:
+        out[p["name"]] = (offset, p["size"], p["type"])
+        offset += p["size"]
+    # Repeating or nested groups are not used by this peer: the model's length counts them once.
+    def walk(g):
+        n = sum(p["size"] for p in g.get("points", []))
+        return n + sum(walk(s) for s in g.get("groups", []))
+    return out, walk(group)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("port", type=int)
+    ap.add_argument("--without", type=int, action="append", default=[])
+    ap.add_argument("--base", type=int, default=40000)
+    a = ap.parse_args()
+    ids = [m for m in (1, 701, 702, 704) if m not in a.without]
+    regs = [0] * 2000
+    base = a.base
+    regs[0:2] = [0x5375, 0x6E53]
+    at = 2
+    where = {}
+    for mid in ids:
+        pts, size = points(mid)
+        regs[at] = mid
+        regs[at + 1] = size - 2
+        for name, (off, n, typ) in pts.items():
+            if name in ("ID", "L"):
+                continue
+            # every point not implemented until set below
+            fill = {"int16": [0x8000], "sunssf": [0x8000], "int32": [0x8000, 0], "uint32": [0xFFFF, 0xFFFF],
+                    "acc32": [0, 0], "uint64": [0xFFFF] * 4, "acc64": [0] * 4, "string": [0] * n}.get(typ, [0xFFFF] * n)
+            regs[at + off:at + off + n] = (fill * n)[:n]
+        where[mid] = (at, pts)
+        at += size
+    regs[at:at + 2] = [0xFFFF, 0]
+
+    def put(mid, name, *values):
+        off = where[mid][0] + where[mid][1][name][0]
+        regs[off:off + len(values)] = list(values)
+
+    def put_string(mid, name, text):
+        off, (poff, n, _) = where[mid][0], where[mid][1][name]
+        raw = text.encode().ljust(2 * n, b"\0")
+        regs[off + poff:off + poff + n] = [raw[2 * k] << 8 | raw[2 * k + 1] for k in range(n)]
+
+    put_string(1, "Mn", "pymodbus-peer")
+    put_string(1, "Md", "sunspec-test-inverter")
+    put_string(1, "SN", "PEER-0001")
+    put(701, "W_SF", 1)       # W in tens of watts
+    put(701, "W", 0)
+    put(701, "InvSt", 3)
+    put(702, "W_SF", 1)
+    put(702, "WMaxRtg", 10000)  # 100 kW
+    if 704 in where:
+        put(704, "WSet_SF", 0)
+        put(704, "WMaxLimPct_SF", 0xFFFF)  # -1
+        put(704, "WSet", 0, 0)
+        put(704, "WMaxLimPct", 1000)
+
+    def s16(v):
+        return v - 0x10000 if v & 0x8000 else v
+
+    class Block(ModbusSequentialDataBlock):
+        def setValues(self, address, values):
+            super().setValues(address, values)
+            print(json.dumps({"write": address, "values": list(values)}), flush=True)
+            if 704 in where:
+                w = self.getValues(base + where[704][0] + where[704][1]["WSet"][0], 2)
+                wset = (w[0] << 16 | w[1])
+                wset = wset - (1 << 32) if wset & 0x80000000 else wset
+                pct = self.getValues(base + where[704][0] + where[704][1]["WMaxLimPct"][0], 1)[0] / 10.0
+                cap = pct / 100.0 * 100000
+                p = max(-cap, min(cap, wset))
+                super().setValues(base + where[701][0] + where[701][1]["W"][0], [int(round(p / 10)) & 0xFFFF])
+
+    block = Block(base, regs)
+    ctx = ModbusServerContext(slaves=ModbusSlaveContext(hr=block, zero_mode=True), single=True)
+    print(json.dumps({"listening": a.port}), flush=True)
+    StartTcpServer(context=ctx, address=("127.0.0.1", a.port))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
