@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang in build-fuzz/ (ASan + UBSan) and runs each for a while,
-# seeded with the project's own scenarios, stations and check conditions.
+# seeded with the project's own scenarios, stations, check conditions, register maps and Modbus replies.
 #   lab/fuzz.sh            20 s per target (what lab/test.sh runs)
 #   lab/fuzz.sh 600        10 minutes per target
 # A crash leaves its input as build-fuzz/findings/<target>/crash-*: copy it to
@@ -17,9 +17,11 @@ declare -A seeds=(
   [scenario_loader]="scenarios scenarios/negative tests/fuzz/regressions/scenario_loader"
   [station_loader]="fixtures/stations tests/fuzz/regressions/station_loader"
   [expression]="tests/fuzz/corpus/expression tests/fuzz/regressions/expression"
+  [register_map]="fixtures/modbus tests/fuzz/regressions/register_map"
+  [modbus_reply]="tests/fuzz/corpus/modbus_reply tests/fuzz/regressions/modbus_reply"
 )
 status=0
-for target in scenario_loader station_loader expression; do
+for target in scenario_loader station_loader expression register_map modbus_reply; do
   corpus=build-fuzz/corpus/$target findings=build-fuzz/findings/$target
   mkdir -p "$corpus" "$findings"
   rm -f "$findings"/crash-* "$findings"/leak-* "$findings"/timeout-* "$findings"/oom-*

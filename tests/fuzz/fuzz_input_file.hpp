@@ -1,7 +1,7 @@
 #pragma once
 // The loaders read files (they refuse anything but a regular file), so a fuzz input is written to
 // a file in a private temporary folder (mkdtemp) laid out like fixtures/: stations/ beside links to
-// the checkout's packs/, inverters/ and limits/, so that a station's "../packs/..." fixture
+// the checkout's packs/, inverters/, limits/, modbus/ and sunspec/, so that a station's "../packs/..." fixture
 // resolves and the bench is really built. The folder is removed when the process exits.
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -18,7 +18,7 @@ inline char g_work_dir[64];
 
 inline void remove_work_dir() {
   const std::string w = g_work_dir;
-  for (const char* f : {"/stations/input.yaml", "/packs", "/inverters", "/limits"}) unlink((w + f).c_str());
+  for (const char* f : {"/stations/input.yaml", "/packs", "/inverters", "/limits", "/modbus", "/sunspec"}) unlink((w + f).c_str());
   rmdir((w + "/stations").c_str());
   rmdir(w.c_str());
 }
@@ -29,7 +29,7 @@ inline const char* work_dir() {
     if (!mkdtemp(g_work_dir)) std::abort();
     const std::string d = g_work_dir;
     if (mkdir((d + "/stations").c_str(), 0700) != 0) std::abort();
-    for (const char* sub : {"packs", "inverters", "limits"})
+    for (const char* sub : {"packs", "inverters", "limits", "modbus", "sunspec"})
       if (symlink((std::string(ZHIL_SOURCE_DIR) + "/fixtures/" + sub).c_str(), (d + "/" + sub).c_str()) != 0)
         std::abort();
     std::atexit(remove_work_dir);
