@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/config/config_node.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/control_core.hpp"
 #include "harness/device_registry.hpp"
@@ -74,15 +75,33 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
 int cmd_list(const std::string& root_opt) {
   const std::string root = root_opt.empty() ? lab::find_project_root() : root_opt;
   std::cout << "scenarios (" << root << "/scenarios):\n";
-  std::vector<fs::path> files;
+  std::vector<fs::path> files, suites;
   if (fs::exists(fs::path(root) / "scenarios"))
-    for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / "scenarios"))
-      if (e.path().extension() == ".yaml" && e.path().filename() != "suite.yaml") files.push_back(e.path());
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / "scenarios")) {
+      if (e.path().extension() != ".yaml") continue;
+      // A suite file says "suite:" at its top; the others are scenarios.
+      bool is_suite = false;
+      try {
+        is_suite = ConfigNode::load_file(e.path().string()).has("suite");
+      } catch (const std::exception&) {
+      }
+      (is_suite ? suites : files).push_back(e.path());
+    }
   std::sort(files.begin(), files.end());
+  std::sort(suites.begin(), suites.end());
   for (const auto& f : files) {
     try {
       Scenario s = load_scenario(f.string());
       std::printf("  %-44s %-28s %s\n", fs::relative(f, root).c_str(), s.name.c_str(), s.description.c_str());
+    } catch (const std::exception& e) {
+      std::printf("  %-44s INVALID: %s\n", fs::relative(f, root).c_str(), e.what());
+    }
+  }
+  std::cout << "suites:\n";
+  for (const auto& f : suites) {
+    try {
+      const lab::SuiteFile suite = lab::load_suite(f.string());
+      std::printf("  %-44s %-28s %zu scenarios\n", fs::relative(f, root).c_str(), suite.name.c_str(), suite.entries.size());
     } catch (const std::exception& e) {
       std::printf("  %-44s INVALID: %s\n", fs::relative(f, root).c_str(), e.what());
     }
