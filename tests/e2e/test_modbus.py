@@ -255,6 +255,9 @@ def test_fault_runs_are_repeatable_byte_for_byte(zhil, tmp_path):
     assert (tmp_path / "d1" / "timeseries.csv").read_bytes() == (tmp_path / "d2" / "timeseries.csv").read_bytes()
 
 
+# Verdicts, not memory: the sanitizer build runs 20 devices over loopback ten times slower, and the
+# same code is covered there by the fault suite above.
+@pytest.mark.skipif(os.environ.get("ZHIL_SANITIZED") == "1", reason="a behavioural comparison; minutes under the sanitizers")
 @pytest.mark.parametrize("scenario", ["grid-outage-island", "frequency-excursion-droop", "ai-training-swings"])
 def test_suite_scenarios_give_the_in_process_verdicts_over_modbus(zhil, tmp_path, scenario):
     verdicts = {}
