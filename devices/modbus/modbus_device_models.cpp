@@ -8,6 +8,7 @@
 // given.
 #include "devices/modbus/modbus_driver.hpp"
 #include "devices/modbus/modbus_link.hpp"
+#include "devices/modbus/proxied_modbus_device.hpp"
 #include "harness/config/config_error.hpp"
 #include "harness/device_registry.hpp"
 
@@ -57,14 +58,30 @@ std::unique_ptr<Device> build_driver(DeviceBuildContext& c, const std::string& d
   // a device that is back would otherwise be declared lost while the transport waits.
   TransportTiming timing = link->timing;
   timing.backoff_max = std::min(timing.backoff_max, std::max(timing.backoff_min, d.timing.fault_after / 4));
-  spec.transport = make_transport(link->endpoint, timing);
   spec.rewrite = link->rewrite;
   if (d.params.has("safe_state_time")) {
     spec.safe_state_time = d.params["safe_state_time"].as_duration();
     if (spec.safe_state_time < Duration{0} || spec.safe_state_time > std::chrono::minutes(10))
       d.params["safe_state_time"].fail("safe_state_time must be between 0 and 10 min");
   }
-  return std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
+  if (!link->proxy) {
+    spec.transport = make_transport(link->endpoint, timing);
+    return std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
+  }
+  // Through zhil's in-line proxy: the proxy talks to the device with the link's timing; the driver
+  // talks to the proxy, waiting longer than the proxy does (a device that does not answer is a
+  // timeout at the proxy, passed on as exception 0B, which the driver sees and records).
+  auto upstream = make_transport(link->endpoint, timing);
+  auto clock = std::make_shared<Clock*>(nullptr);
+  auto server = make_proxy(upstream, clock);
+  Endpoint ep;
+  ep.port = server->port();
+  TransportTiming local = timing;
+  local.timeout = timing.timeout * (timing.retries + 1) + std::chrono::milliseconds(100);
+  local.retries = 0;
+  spec.transport = make_transport(ep, local);
+  auto driver = std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
+  return std::make_unique<ProxiedModbusDevice>(std::move(driver), upstream, std::move(server), clock);
 }
 
 const DeviceRegistration kSunSpecInverter("sunspec-inverter", {

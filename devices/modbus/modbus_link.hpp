@@ -5,7 +5,8 @@
 //   link: {type: modbus-tcp}      # a simulator: served by zhil on 127.0.0.1 (a free port)
 // with, for either, timeout (500 ms), retries (1), backoff (200 ms .. 5 s), rewrite (10 s: how
 // often an unchanged command is written again) and map (a register map: a file, relative to the
-// station, or a name in fixtures/modbus/).
+// station, or a name in fixtures/modbus/). `proxy: true` puts zhil's in-line proxy between the driver
+// and a real TCP device, so that the scenario's protocol faults reach real hardware too.
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct ModbusLink final : LinkSpec {
   Endpoint endpoint;
   TransportTiming timing;
   bool served_by_zhil = false;  // modbus-tcp without host: a simulator zhil serves itself
+  bool proxy = false;           // a real device reached through zhil's in-line proxy (fault injection)
   std::vector<int> units;       // empty: the default (unit 1; a per-module map: one per module)
   std::string map;              // path of the register map ("" : the model's default)
   std::string map_where;

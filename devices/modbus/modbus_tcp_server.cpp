@@ -38,8 +38,11 @@ struct ModbusTcpServer::Impl {
     }
     void read_header();
     void read_body(std::size_t body);
+    std::map<std::tuple<int, int, int>, std::vector<std::uint16_t>> last_reads;  // proxy: for frozen replies
     void handle(std::size_t length);
-    void answer(std::size_t length);
+    bool answer(std::size_t length);  // false: the reply comes later (forwarded)
+    bool forward(std::size_t length);
+    void reply_with(const std::vector<std::uint8_t>& req, const PduSummary& s, const Result& r);
     void close();
 
     Impl& server;
@@ -95,9 +98,14 @@ int bind_listener(const std::string& address, int port, int* bound_port) {
 
 ModbusTcpServer::ModbusTcpServer(RegisterBackend& backend, const std::string& address, int port,
                                  std::shared_ptr<LockStep> lock_step)
-    : impl_(std::make_unique<Impl>(*this)), backend_(backend), address_(address) {
+    : impl_(std::make_unique<Impl>(*this)), backend_(&backend), address_(address) {
   impl_->listen_fd = bind_listener(address, port, &port_);
   impl_->lock_step = std::move(lock_step);
+}
+
+ModbusTcpServer::ModbusTcpServer(Forward forward, const std::string& address, int port)
+    : impl_(std::make_unique<Impl>(*this)), forward_(std::move(forward)), address_(address) {
+  impl_->listen_fd = bind_listener(address, port, &port_);
 }
 
 ModbusTcpServer::~ModbusTcpServer() {
@@ -235,27 +243,27 @@ void ModbusTcpServer::Impl::Connection::handle(std::size_t length) {
       if (closed) return;
       if (server.lock_step) server.lock_step->resume(peer_port);
       std::copy(req.begin(), req.end(), buf.begin());
-      answer(req.size());
-      if (!closed) read_header();
+      if (answer(req.size()) && !closed) read_header();
     });
     return;
   }
-  answer(length);
-  if (!closed) read_header();
+  if (answer(length) && !closed) read_header();
 }
 
-void ModbusTcpServer::Impl::Connection::answer(std::size_t length) {
+bool ModbusTcpServer::Impl::Connection::answer(std::size_t length) {
   ModbusTcpServer& o = server.owner;
-  RegisterBackend& b = o.backend_;
   const int unit = buf[6];
   auto reply_exception = [&](int code) {
     ++o.counters_.exceptions;
     if (modbus_reply_exception(ctx, buf.data(), static_cast<unsigned>(code)) < 0) close();
+    return true;
   };
   if (!ctx) {
     close();
-    return;
+    return true;
   }
+  if (o.forward_) return forward(length);
+  RegisterBackend& b = *o.backend_;
   if (!b.has_unit(unit)) return reply_exception(MODBUS_EXCEPTION_GATEWAY_TARGET);
   if (o.faults_.exception > 0) return reply_exception(o.faults_.exception);
   PduSummary s;
@@ -278,9 +286,70 @@ void ModbusTcpServer::Impl::Connection::answer(std::size_t length) {
   if (!kept.empty()) std::copy(kept.begin(), kept.end(), w.at(s.read_address, s.read_count).begin());
   if (rc < 0) {
     close();  // the client does not read its replies: drop it rather than block the loop
-    return;
+    return true;
   }
   if (s.write_count > 0) b.written(unit, s.write_address, s.write_count);
+  return true;
+}
+
+bool ModbusTcpServer::Impl::Connection::forward(std::size_t length) {
+  ModbusTcpServer& o = server.owner;
+  const int unit = buf[6];
+  std::vector<std::uint8_t> req(buf.begin(), buf.begin() + static_cast<long>(length));
+  PduSummary s;
+  if (int code = summarise_pdu(req.data() + 7, length - 7, &s)) {
+    ++o.counters_.exceptions;
+    if (modbus_reply_exception(ctx, req.data(), static_cast<unsigned>(code)) < 0) close();
+    return true;
+  }
+  if (o.faults_.exception > 0) {
+    ++o.counters_.exceptions;
+    if (modbus_reply_exception(ctx, req.data(), static_cast<unsigned>(o.faults_.exception)) < 0) close();
+    return true;
+  }
+  const auto key = std::make_tuple(unit, s.read_address, s.read_count);
+  if (o.faults_.freeze && s.write_count == 0) {
+    auto it = last_reads.find(key);
+    if (it != last_reads.end()) {
+      Result frozen;
+      frozen.registers = it->second;
+      reply_with(req, s, frozen);
+      return true;
+    }
+  }
+  auto self = shared_from_this();
+  o.forward_(unit, s, [this, self, req, s, key](const Result& r) {
+    if (closed) return;
+    if (r.ok() && s.read_count > 0) last_reads[key] = r.registers;
+    reply_with(req, s, r);
+    if (!closed) read_header();
+  });
+  return false;
+}
+
+void ModbusTcpServer::Impl::Connection::reply_with(const std::vector<std::uint8_t>& req, const PduSummary& s, const Result& r) {
+  ModbusTcpServer& o = server.owner;
+  std::vector<std::uint8_t> q(req);
+  if (!r.ok()) {
+    ++o.counters_.exceptions;
+    const int code = r.failure.kind == FailureKind::exception ? r.failure.exception_code : MODBUS_EXCEPTION_GATEWAY_TARGET;
+    if (modbus_reply_exception(ctx, q.data(), static_cast<unsigned>(code)) < 0) close();
+    return;
+  }
+  // The device's answer, framed again by libmodbus for this client: the registers it returned (a
+  // write is echoed the same way).
+  const int first = s.read_count > 0 ? s.read_address : s.write_address;
+  const int count = s.read_count > 0 ? s.read_count : s.write_count;
+  std::vector<std::uint16_t> regs(static_cast<std::size_t>(count), 0);
+  if (s.read_count > 0) {
+    for (std::size_t k = 0; k < regs.size() && k < r.registers.size(); ++k) regs[k] = r.registers[k];
+    if (o.faults_.corrupt) std::fill(regs.begin(), regs.end(), 0x7FFE);
+  }
+  modbus_mapping_t map{};
+  map.start_registers = map.start_input_registers = first;
+  map.nb_registers = map.nb_input_registers = count;
+  map.tab_registers = map.tab_input_registers = regs.data();
+  if (modbus_reply(ctx, q.data(), static_cast<int>(q.size()), &map) < 0) close();
 }
 
 }  // namespace zhil::modbus

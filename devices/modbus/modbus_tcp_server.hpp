@@ -13,12 +13,15 @@
 // run's clock and the server tells the transports of this process through LockStep when it
 // answers later or not at all, so a fault scenario is as repeatable as any other.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "devices/modbus/modbus_transport.hpp"
 #include "devices/modbus/register_backend.hpp"
+#include "devices/modbus/request_checks.hpp"
 #include "harness/clock.hpp"
 
 namespace boost::asio {
@@ -41,10 +44,17 @@ struct ServerCounters {
 
 class ModbusTcpServer {
  public:
+  // An in-line proxy's way of answering: the request (unit and parsed PDU) is passed on, and the
+  // reply comes back later (registers for a read; a failure: an exception from the device is passed
+  // on as it is, any other failure answered with exception 0B, gateway target failed to respond).
+  using Forward = std::function<void(int unit, const PduSummary& request, std::function<void(const Result&)> reply)>;
+
   // Binds 127.0.0.1:port (0: a free port) at once, so that its port is known before the run; it
   // accepts once start() has given it a loop.
   ModbusTcpServer(RegisterBackend& backend, const std::string& address = "127.0.0.1", int port = 0,
                   std::shared_ptr<LockStep> lock_step = nullptr);
+  // A proxy: every request is forwarded (the faults apply on the way).
+  ModbusTcpServer(Forward forward, const std::string& address = "127.0.0.1", int port = 0);
   ~ModbusTcpServer();
   ModbusTcpServer(const ModbusTcpServer&) = delete;
   ModbusTcpServer& operator=(const ModbusTcpServer&) = delete;
@@ -66,7 +76,8 @@ class ModbusTcpServer {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  RegisterBackend& backend_;
+  RegisterBackend* backend_ = nullptr;
+  Forward forward_;
   std::string address_;
   int port_ = 0;
   ServerFaults faults_;

@@ -29,11 +29,8 @@ Status SimulatedModbusDevice::on_configure(DeviceContext& c) {
   }
   if (comm_loss_ == kNoSignal)
     if (auto s = add_stimulus(t, "fault.comm_loss", "1", &comm_loss_); !s) return s;
-  for (auto [suffix, unit, id] : {std::tuple{"fault.modbus_delay", "s", &delay_}, {"fault.modbus_no_reply", "1", &no_reply_},
-                                  {"fault.modbus_exception", "1", &exception_}, {"fault.modbus_freeze", "1", &freeze_},
-                                  {"fault.modbus_corrupt", "1", &corrupt_}, {"fault.modbus_drop", "1", &drop_},
-                                  {"fault.modbus_restart", "s", &restart_}})
-    if (auto s = add_stimulus(t, suffix, unit, id); !s) return s;
+  faults_.use_comm_loss(comm_loss_);
+  if (auto s = faults_.configure(t, name()); !s) return s;
   return DeviceDecorator::on_configure(c);
 }
 
@@ -54,22 +51,7 @@ void SimulatedModbusDevice::on_activate(Time now) {
 void SimulatedModbusDevice::on_stimuli(Time now, const SignalTable& t) {
   for (const auto& [suffix, id] : sim_stimuli_) backend_->set_stimulus(suffix, t.value(id));
   backend_->apply_stimuli(now);
-  ServerFaults f;
-  const double delay = t.value(delay_);
-  f.delay = delay > 0 ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(delay)) : Duration{0};
-  f.no_reply = t.value(no_reply_) > 0.5 || t.value(comm_loss_) > 0.5;
-  const double ex = t.value(exception_);
-  f.exception = ex >= 1 && ex <= 255 ? static_cast<int>(ex) : 0;
-  f.freeze = t.value(freeze_) > 0.5;
-  f.corrupt = t.value(corrupt_) > 0.5;
-  server_->set_faults(f);
-  const bool drop = t.value(drop_) > 0.5;
-  if (drop && !drop_was_) server_->drop_connections();
-  drop_was_ = drop;
-  const double restart = t.value(restart_);
-  if (restart > 0 && !restart_was_)
-    server_->restart(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(restart)));
-  restart_was_ = restart > 0;
+  faults_.apply(t, *server_);
 }
 
 void SimulatedModbusDevice::on_deactivate() {

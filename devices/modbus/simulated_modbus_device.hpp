@@ -14,6 +14,7 @@
 
 #include "devices/modbus/modbus_driver.hpp"
 #include "devices/modbus/modbus_tcp_server.hpp"
+#include "devices/modbus/protocol_faults.hpp"
 #include "devices/modbus/simulator_registers.hpp"
 #include "harness/device_decorator.hpp"
 
@@ -41,9 +42,8 @@ class SimulatedModbusDevice final : public DeviceDecorator {
   std::shared_ptr<SimulatorRegisters> backend_;
   std::shared_ptr<ModbusTcpServer> server_;  // after backend_: destroyed first
   std::vector<std::pair<std::string, SignalId>> sim_stimuli_;
-  SignalId delay_ = kNoSignal, no_reply_ = kNoSignal, exception_ = kNoSignal, freeze_ = kNoSignal, corrupt_ = kNoSignal,
-           drop_ = kNoSignal, restart_ = kNoSignal, comm_loss_ = kNoSignal;
-  bool drop_was_ = false, restart_was_ = false;
+  SignalId comm_loss_ = kNoSignal;
+  ProtocolFaults faults_;
   bool serving_ = false;  // from activation to detach (the server's loop is the run's)
 };
 
