@@ -47,6 +47,7 @@ struct CoreContext {
   LayeredConfig params;  // the scenario's core_params over the station's core.params
   Duration cycle;
   double start_time_of_day_s = 0;
+  bool real_time = false;  // the run follows the wall clock (a core outside the process needs it)
 };
 
 class ControlCore {

@@ -265,7 +265,7 @@ void Run::Impl::configure() {
     if (auto s = signals_.add(p + "comm_failures", "1", SignalKind::measurement, "harness", &comm_failures_[i]); !s)
       throw std::runtime_error(s.message());
   }
-  CoreContext cctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s};
+  CoreContext cctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s, opt_.real_time};
   core_->configure(cctx, io_core_);
   signals_.freeze();
   signals_.set(run_overruns_, 0, Time{0});

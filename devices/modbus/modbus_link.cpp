@@ -67,7 +67,7 @@ const LinkRegistration kModbusTcp("modbus-tcp", [](const ConfigNode& n) {
   auto l = std::make_shared<ModbusLink>();
   l->type = "modbus-tcp";
   l->where = n.where();
-  n.expect_keys({"type", "host", "port", "unit", "units", "timeout", "retries", "backoff", "rewrite", "map", "proxy"});
+  n.expect_keys({"type", "host", "port", "unit", "units", "timeout", "retries", "backoff", "rewrite", "map", "proxy", "serve"});
   parse_common(n, *l);
   if (n.has("host")) {
     l->endpoint.host = n["host"].as_string();
@@ -75,9 +75,11 @@ const LinkRegistration kModbusTcp("modbus-tcp", [](const ConfigNode& n) {
     l->endpoint.port = static_cast<int>(n.get_number("port", 502));
     if (n.has("port")) l->endpoint.port = static_cast<int>(n["port"].as_integer(1, 65535));
     if (n.has("proxy")) l->proxy = n["proxy"].as_bool();
+    if (n.has("serve")) n["serve"].fail("serve: a simulator (no host) is served to an external core; a real device is reached at its host");
   } else {
     if (n.has("port")) n["port"].fail("port without host: a simulator served by zhil takes a free port; give host too for a device");
     if (n.has("proxy")) n["proxy"].fail("proxy: for a real device (with host); a simulator served by zhil takes faults itself");
+    if (n.has("serve")) l->serve = static_cast<int>(n["serve"].as_integer(1, 65535));
     l->served_by_zhil = true;
     l->endpoint.host = "127.0.0.1";
   }

@@ -20,6 +20,7 @@ struct ModbusLink final : LinkSpec {
   TransportTiming timing;
   bool served_by_zhil = false;  // modbus-tcp without host: a simulator zhil serves itself
   bool proxy = false;           // a real device reached through zhil's in-line proxy (fault injection)
+  int serve = 0;                // a simulator: also served on 127.0.0.1:serve to an external control core
   std::vector<int> units;       // empty: the default (unit 1; a per-module map: one per module)
   std::string map;              // path of the register map ("" : the model's default)
   std::string map_where;

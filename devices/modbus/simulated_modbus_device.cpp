@@ -12,10 +12,27 @@
 namespace zhil::modbus {
 
 SimulatedModbusDevice::SimulatedModbusDevice(std::unique_ptr<ModbusDriver> driver, std::shared_ptr<SimulatorRegisters> backend,
-                                             std::shared_ptr<ModbusTcpServer> server)
-    : DeviceDecorator(std::move(driver)), backend_(std::move(backend)), server_(std::move(server)) {}
+                                             std::shared_ptr<ModbusTcpServer> server, int external_port)
+    : DeviceDecorator(std::move(driver)), backend_(std::move(backend)), server_(std::move(server)) {
+  if (external_port > 0) {
+    external_face_ = std::make_unique<ExternalFace>(*backend_, backend_->resolved());
+    external_server_ = std::make_unique<ModbusTcpServer>(*external_face_, "127.0.0.1", external_port);
+  }
+}
 
-SimulatedModbusDevice::~SimulatedModbusDevice() { server_->stop(); }
+SimulatedModbusDevice::~SimulatedModbusDevice() {
+  if (external_server_) external_server_->stop();
+  server_->stop();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SimulatedModbusDevice::io_counts() const {
+  auto out = DeviceDecorator::io_counts();
+  if (external_face_) {
+    out.push_back({"external writes accepted", external_face_->accepted()});
+    out.push_back({"external writes refused", external_face_->refused()});
+  }
+  return out;
+}
 
 Status SimulatedModbusDevice::on_configure(DeviceContext& c) {
   if (auto s = backend_->configure(c.clock, c.watchdog); !s) return s;
@@ -43,6 +60,10 @@ void SimulatedModbusDevice::on_activate(Time now) {
   }
   if (!serving_) {
     server_->start(*clock());
+    if (external_server_) {
+      external_face_->bind(signals(), clock(), name());
+      external_server_->start(*clock());
+    }
     serving_ = true;
   }
   DeviceDecorator::on_activate(now);
@@ -62,6 +83,10 @@ void SimulatedModbusDevice::on_deactivate() {
 void SimulatedModbusDevice::on_detach() {
   DeviceDecorator::on_detach();
   server_->stop();
+  if (external_server_) {
+    external_server_->stop();
+    external_face_->bind(nullptr, nullptr, name());
+  }
   serving_ = false;
   backend_->detach();
 }
@@ -127,7 +152,11 @@ std::unique_ptr<Device> over_modbus_tcp(DeviceBuildContext& c, sim::SimulatedMod
   auto transport = make_transport(ep, timing, lock);
   DriverSpec spec{map, units, transport, safe_time, link.rewrite};
   auto driver = std::make_unique<ModbusDriver>(d.name, d.role, std::move(spec));
-  return std::make_unique<SimulatedModbusDevice>(std::move(driver), std::move(backend), std::move(server));
+  try {
+    return std::make_unique<SimulatedModbusDevice>(std::move(driver), std::move(backend), std::move(server), link.serve);
+  } catch (const std::runtime_error& e) {
+    d.entry["link"].fail(std::string("device ") + d.name + ": " + e.what());  // the serve port is taken
+  }
 }
 
 struct RegisterFace {

@@ -12,6 +12,7 @@
 //   fault.comm_loss         the BMS or inverter does not answer (no reply)
 #include <memory>
 
+#include "devices/modbus/external_face.hpp"
 #include "devices/modbus/modbus_driver.hpp"
 #include "devices/modbus/modbus_tcp_server.hpp"
 #include "devices/modbus/protocol_faults.hpp"
@@ -23,7 +24,8 @@ namespace zhil::modbus {
 class SimulatedModbusDevice final : public DeviceDecorator {
  public:
   SimulatedModbusDevice(std::unique_ptr<ModbusDriver> driver, std::shared_ptr<SimulatorRegisters> backend,
-                        std::shared_ptr<ModbusTcpServer> server);
+                        std::shared_ptr<ModbusTcpServer> server, int external_port = 0);
+  std::vector<std::pair<std::string, std::uint64_t>> io_counts() const override;
   ~SimulatedModbusDevice() override;
   Duration safe_state_time() const override { return backend_->simulator().safe_state_time(); }
   Duration watchdog_armed() const override { return backend_->simulator().watchdog_armed(); }
@@ -41,6 +43,9 @@ class SimulatedModbusDevice final : public DeviceDecorator {
  private:
   std::shared_ptr<SimulatorRegisters> backend_;
   std::shared_ptr<ModbusTcpServer> server_;  // after backend_: destroyed first
+  // For an external control core (core: external): the simulator on a port of the station's choosing.
+  std::unique_ptr<ExternalFace> external_face_;
+  std::unique_ptr<ModbusTcpServer> external_server_;
   std::vector<std::pair<std::string, SignalId>> sim_stimuli_;
   SignalId comm_loss_ = kNoSignal;
   ProtocolFaults faults_;

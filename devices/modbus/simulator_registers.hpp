@@ -46,6 +46,7 @@ class SimulatorRegisters final : public RegisterBackend, private DeviceObserver 
   Status set_point(const std::string& name, double value);
   Status set_string(const std::string& name, const std::string& text);
   const SunSpecLayout& layout() const { return layout_; }
+  const RegisterMap& resolved() const { return resolved_; }
   Device& simulator() { return *sim_; }
 
   // RegisterBackend

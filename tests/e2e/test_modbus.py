@@ -310,3 +310,74 @@ def test_suite_scenarios_give_the_in_process_verdicts_over_modbus(zhil, tmp_path
                              [(m["name"], m["verdict"]) for m in rec["measurements"]])
     assert verdicts["simulated"] == verdicts["simulated-modbus"]
     assert verdicts["simulated"][0] == "PASS"
+
+
+EXTERNAL_CORE = pathlib.Path(__file__).resolve().parent / "peers" / "pymodbus_external_core.py"
+
+
+def test_an_external_control_core_commands_the_simulators_within_the_envelope(zhil, tmp_path):
+    inv_port, pack_port = free_port(), free_port()
+    station = tmp_path / "external.yaml"
+    station.write_text(f"""station: external-core
+description: the one-pack bench with its control core outside zhil
+cycle: 100 ms
+grid: {{nominal_frequency: 60 Hz, nominal_voltage: 480 V}}
+core: {{name: external}}
+devices:
+  - {{name: grid, role: grid, model: grid-simulator}}
+  - {{name: hall, role: load, model: load-simulator, params: {{power: 80 kW}}}}
+  - name: inv1
+    role: inverter
+    model: inverter-simulator
+    link: {{type: modbus-tcp, serve: {inv_port}}}
+    params: {{file: {ROOT}/fixtures/inverters/pcs-750kva.yaml, s_rated: 100 kVA, p_rated: 100 kW, i_max: 130 A,
+             ramp_rate: 1 MW/s, no_load_loss: 200 W}}
+    packs: [pack1]
+    limits: {{p_discharge_max: 100 kW, p_charge_max: 100 kW, s_max: 100 kVA, no_load_loss: 300 W}}
+  - name: pack1
+    role: pack
+    model: pack-simulator
+    link: {{type: modbus-tcp, serve: {pack_port}}}
+    params: {{file: {ROOT}/fixtures/packs/zh-160kwh-16s.yaml}}
+    limits: {{i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
+""")
+    scenario = tmp_path / "external-scenario.yaml"
+    scenario.write_text(f"""scenario: external-core
+description: an external core discharges 20 kW; zhil bounds it
+station: {station}
+duration: 5 s
+record_interval: 100 ms
+timeline:
+  - at: 0 s
+    load: {{power: 80 kW}}
+checks:
+  - name: discharging_as_commanded
+    eventually: "inv1.p_ac > 15e3"
+    within: 4 s
+  - name: never_beyond_the_envelope
+    always: "inv1.p_ac <= inv1.p_limit_discharge + 1"
+""")
+    core = subprocess.Popen(["/usr/bin/python3", str(EXTERNAL_CORE), str(inv_port), str(pack_port), "4.5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    r = zhil("run", scenario, "--realtime", "--out", tmp_path / "out", timeout=120)
+    out, err = core.communicate(timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr + err
+    said = json.loads(out.strip().splitlines()[-1])
+    assert said["wrote"] > 10 and said["refused"] == 3, said
+    rec = json.loads((tmp_path / "out" / "record.json").read_text())
+    assert rec["core"] == "external" or rec["core"].get("name") == "external"
+    inv = next(d for d in rec["devices"] if d["name"] == "inv1")
+    assert inv["io"]["external writes refused"] >= 1 and inv["io"]["external writes accepted"] > 10, inv["io"]
+    import pandas
+    ts = pandas.read_csv(tmp_path / "out" / "timeseries.csv")
+    assert ts["inv1.p_set"].iloc[-1] == 20000.0
+
+
+def test_an_external_core_needs_real_time(zhil, tmp_path):
+    station = tmp_path / "ext.yaml"
+    station.write_text((ROOT / "fixtures" / "stations" / "bench-1pack-modbus.yaml").read_text()
+                       .replace("name: reference", "name: external").replace("../", f"{ROOT}/fixtures/"))
+    sc = tmp_path / "sc.yaml"
+    sc.write_text(f"scenario: x\nstation: {station}\nduration: 1 s\nchecks: [{{name: ok, always: \"run.overruns >= 0\"}}]\n")
+    r = zhil("run", sc, "--out", tmp_path / "out")
+    assert r.returncode == 2 and "--realtime" in r.stdout + r.stderr
