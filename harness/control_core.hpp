@@ -10,6 +10,7 @@
 
 #include "harness/config/layered_config.hpp"
 #include "harness/signal_table.hpp"
+#include "harness/clock.hpp"
 #include "harness/time.hpp"
 
 namespace zhil {
@@ -48,6 +49,9 @@ struct CoreContext {
   Duration cycle;
   double start_time_of_day_s = 0;
   bool real_time = false;  // the run follows the wall clock (a core outside the process needs it)
+  // The run's clock, for a core that serves or waits on I/O (an external core in lock-step holds
+  // simulated time until its program has acknowledged the cycle).
+  Clock* clock = nullptr;
 };
 
 class ControlCore {

@@ -265,7 +265,8 @@ void Run::Impl::configure() {
     if (auto s = signals_.add(p + "comm_failures", "1", SignalKind::measurement, "harness", &comm_failures_[i]); !s)
       throw std::runtime_error(s.message());
   }
-  CoreContext cctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s, opt_.real_time};
+  CoreContext cctx{st_, LayeredConfig(st_.core_params, sc_.core_params), cycle_, sc_.start_time_of_day_s, opt_.real_time,
+                   clock_.get()};
   core_->configure(cctx, io_core_);
   signals_.freeze();
   signals_.set(run_overruns_, 0, Time{0});
@@ -909,6 +910,9 @@ Run::~Run() {
     // (a simulator served over a socket would otherwise keep its loop's timers).
     else
       for (Device* d : impl_->devices_) d->detach();
+    // The core goes while the run's loop is still there: a core that serves or waits on I/O (an
+    // external core's lock-step server) closes its sockets on the loop they belong to.
+    impl_->core_.reset();
   } catch (...) {
     // A destructor must not throw; finish() has recorded what it could.
   }

@@ -315,14 +315,14 @@ def test_suite_scenarios_give_the_in_process_verdicts_over_modbus(zhil, tmp_path
 EXTERNAL_CORE = pathlib.Path(__file__).resolve().parent / "peers" / "pymodbus_external_core.py"
 
 
-def test_an_external_control_core_commands_the_simulators_within_the_envelope(zhil, tmp_path):
-    inv_port, pack_port = free_port(), free_port()
+def external_station(tmp_path, inv_port, pack_port, lockstep_port=0):
     station = tmp_path / "external.yaml"
+    core = f"{{name: external, params: {{lockstep: {{port: {lockstep_port}}}}}}}" if lockstep_port else "{name: external}"
     station.write_text(f"""station: external-core
 description: the one-pack bench with its control core outside zhil
 cycle: 100 ms
 grid: {{nominal_frequency: 60 Hz, nominal_voltage: 480 V}}
-core: {{name: external}}
+core: {core}
 devices:
   - {{name: grid, role: grid, model: grid-simulator}}
   - {{name: hall, role: load, model: load-simulator, params: {{power: 80 kW}}}}
@@ -341,11 +341,15 @@ devices:
     params: {{file: {ROOT}/fixtures/packs/zh-160kwh-16s.yaml}}
     limits: {{i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
 """)
+    return station
+
+
+def external_scenario(tmp_path, station, duration="5 s"):
     scenario = tmp_path / "external-scenario.yaml"
     scenario.write_text(f"""scenario: external-core
 description: an external core discharges 20 kW; zhil bounds it
 station: {station}
-duration: 5 s
+duration: {duration}
 record_interval: 100 ms
 timeline:
   - at: 0 s
@@ -357,6 +361,12 @@ checks:
   - name: never_beyond_the_envelope
     always: "inv1.p_ac <= inv1.p_limit_discharge + 1"
 """)
+    return scenario
+
+
+def test_an_external_control_core_commands_the_simulators_within_the_envelope(zhil, tmp_path):
+    inv_port, pack_port = free_port(), free_port()
+    scenario = external_scenario(tmp_path, external_station(tmp_path, inv_port, pack_port))
     core = subprocess.Popen(["/usr/bin/python3", str(EXTERNAL_CORE), str(inv_port), str(pack_port), "4.5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     r = zhil("run", scenario, "--realtime", "--out", tmp_path / "out", timeout=120)
@@ -381,3 +391,22 @@ def test_an_external_core_needs_real_time(zhil, tmp_path):
     sc.write_text(f"scenario: x\nstation: {station}\nduration: 1 s\nchecks: [{{name: ok, always: \"run.overruns >= 0\"}}]\n")
     r = zhil("run", sc, "--out", tmp_path / "out")
     assert r.returncode == 2 and "--realtime" in r.stdout + r.stderr
+
+
+def test_an_external_core_in_lock_step_runs_in_simulated_time_repeatably(zhil, tmp_path):
+    series = []
+    for k in (1, 2):
+        inv_port, pack_port, lock_port = free_port(), free_port(), free_port()
+        scenario = external_scenario(tmp_path, external_station(tmp_path, inv_port, pack_port, lock_port), duration="60 s")
+        core = subprocess.Popen(["/usr/bin/python3", str(EXTERNAL_CORE), str(inv_port), str(pack_port), "120", str(lock_port)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        r = zhil("run", scenario, "--out", tmp_path / f"out{k}", timeout=300)
+        out, err = core.communicate(timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr + err
+        said = json.loads(out.strip().splitlines()[-1])
+        # Every cycle acknowledged: 600 cycles of 100 ms in 60 s of simulated time.
+        assert said["cycles"] >= 599 and said["refused"] == 3, said
+        rec = json.loads((tmp_path / f"out{k}" / "record.json").read_text())
+        assert rec["mode"] != "real-time"
+        series.append((tmp_path / f"out{k}" / "timeseries.csv").read_bytes())
+    assert series[0] == series[1]

@@ -3,7 +3,12 @@ team would: it discovers the simulated inverter and pack zhil serves, closes the
 commands the inverter to discharge 20 kW every 100 ms, and tries once to command 10 MW, which the
 safety envelope must refuse with a Modbus exception.
 
-    pymodbus_external_core.py INVERTER_PORT PACK_PORT SECONDS
+    pymodbus_external_core.py INVERTER_PORT PACK_PORT SECONDS [LOCKSTEP_PORT]
+
+With LOCKSTEP_PORT it runs in lock-step with zhil's simulated time: it waits for each new cycle on
+zhil's lock-step map (cycle at registers 0-1, simulated time in ms at 2-5), does its work, and
+acknowledges the cycle (writes it to registers 6-7); it stops when zhil goes (SECONDS is then a
+limit of wall time).
 """
 import json
 import sys
@@ -34,12 +39,52 @@ def models(c):
         at += 2 + head[1]
 
 
+def work(inv, pack, wset, setop, state):
+    pack.write_register(setop, 1, slave=1)                    # 802.SetOp: CONNECT
+    r = inv.write_registers(wset, [0, 20000], slave=1)       # 704.WSet = 20 kW (WSet_SF 0)
+    state["wrote"] += 0 if r.isError() else 1
+    if state["refused"] is None and state["wrote"] > 5:
+        big = 10_000_000
+        r = inv.write_registers(wset, [big >> 16, big & 0xFFFF], slave=1)
+        state["refused"] = r.exception_code if r.isError() else 0
+
+
+def lockstep(port, inv, pack, wset, setop, seconds):
+    clock = ModbusTcpClient("127.0.0.1", port=port)
+    deadline = time.time() + 10
+    while not clock.connect():
+        if time.time() > deadline:
+            raise SystemExit("no lock-step map")
+        time.sleep(0.05)
+    state = {"wrote": 0, "refused": None, "cycles": 0}
+    last = 0
+    end = time.time() + seconds
+    try:
+        while time.time() < end:
+            r = clock.read_holding_registers(0, 8, slave=1)
+            if r.isError():
+                break
+            cycle = r.registers[0] << 16 | r.registers[1]
+            if cycle == last:
+                continue
+            last = cycle
+            work(inv, pack, wset, setop, state)
+            state["cycles"] += 1
+            clock.write_registers(6, [cycle >> 16, cycle & 0xFFFF], slave=1)
+    except Exception:  # zhil ended the run: its servers are gone
+        pass
+    return state
+
+
 def main():
     inv_port, pack_port, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     deadline = time.time() + 10
     inv, pack = connect(inv_port, deadline), connect(pack_port, deadline)
     mi, mp = models(inv), models(pack)
     wset, setop = mi[704] + 24, mp[802] + 50
+    if len(sys.argv) > 4:
+        print(json.dumps(lockstep(int(sys.argv[4]), inv, pack, wset, setop, seconds)), flush=True)
+        return
     end = time.time() + seconds
     wrote, refused = 0, None
     while time.time() < end:
