@@ -174,7 +174,11 @@ Status ModbusDriver::decode_all(std::vector<double>* values, std::vector<std::ve
       pu[u] = kNaN;
       if (!e.resolved()) continue;
       Decoded d;
-      if (auto s = decode_entry(e, windows_[u], sf_power(e, u), percent_base(e, u), &d); !s) {
+      const double sf = sf_power(e, u);
+      if (!std::isfinite(sf) && e.required && e.values.empty())
+        return Status::error("unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.scale_address) +
+                             ": scale factor " + e.scale_point + " of " + e.name + " is not implemented or outside -10..10");
+      if (auto s = decode_entry(e, windows_[u], sf, percent_base(e, u), &d); !s) {
         return Status::error("unit " + std::to_string(spec_.units[u]) + " register " + std::to_string(e.address) +
                              " " + s.message());
       }
@@ -401,7 +405,8 @@ Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, doub
         continue;
       }
       std::size_t j = i;
-      while (j < dirty.size() && dirty[j] && j - i < kMaxWriteRegisters) ++j;
+      const std::size_t most = resolved_.single_writes ? 1 : kMaxWriteRegisters;
+      while (j < dirty.size() && dirty[j] && j - i < most) ++j;
       Request r;
       r.unit = spec_.units[u];
       r.address = scratch.base + static_cast<int>(i);
@@ -509,6 +514,6 @@ void ModbusDriver::on_verify_safe_state() {
 
 void ModbusDriver::on_abandon() { spec_.transport->cancel_all(); }
 void ModbusDriver::on_deactivate() { spec_.transport->cancel_all(); }
-void ModbusDriver::on_detach() { spec_.transport->cancel_all(); }
+void ModbusDriver::on_detach() { spec_.transport->detach(); }
 
 }  // namespace zhil::modbus

@@ -72,6 +72,14 @@ void ModbusRtuServer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void ModbusRtuServer::note_malformed() {
+  // Counted on the loop, where the counters are read.
+  auto alive = alive_;
+  boost::asio::post(*io_, [this, alive] {
+    if (alive->load()) ++counters_.malformed;
+  });
+}
+
 void ModbusRtuServer::reader() {
   std::vector<std::uint8_t> frame;
   std::uint8_t buf[256];
@@ -90,7 +98,7 @@ void ModbusRtuServer::reader() {
             if (alive->load()) answer(f);
           });
         } else {
-          ++counters_.malformed;
+          note_malformed();
         }
         frame.clear();
       }
@@ -106,7 +114,7 @@ void ModbusRtuServer::reader() {
       frame.erase(frame.begin(), frame.begin() + need);
       const std::uint16_t crc = static_cast<std::uint16_t>(one[one.size() - 2] | one[one.size() - 1] << 8);
       if (modbus_crc16(one.data(), one.size() - 2) != crc) {
-        ++counters_.malformed;  // a damaged frame is not answered, as on a real line
+        note_malformed();  // a damaged frame is not answered, as on a real line
         frame.clear();
         break;
       }

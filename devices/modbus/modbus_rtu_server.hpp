@@ -38,6 +38,7 @@ class ModbusRtuServer {
 
  private:
   void reader();
+  void note_malformed();
   void answer(const std::vector<std::uint8_t>& frame);
 
   RegisterBackend& backend_;

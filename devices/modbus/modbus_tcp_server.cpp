@@ -66,6 +66,7 @@ struct ModbusTcpServer::Impl {
   std::shared_ptr<LockStep> lock_step;
   TimerId restart_timer = kNoTimer;
   bool down = false;
+  std::uint64_t generation = 0;  // of the listener; an accept of an earlier one is dropped
 };
 
 namespace {
@@ -123,6 +124,7 @@ void ModbusTcpServer::start(Clock& clock) {
   impl_->acceptor = std::make_unique<tcp::acceptor>(clock.io());
   impl_->acceptor->assign(tcp::v4(), ::dup(impl_->listen_fd));
   impl_->down = false;
+  ++impl_->generation;
   impl_->accept();
 }
 
@@ -164,17 +166,28 @@ void ModbusTcpServer::restart(Duration downtime) {
 void ModbusTcpServer::Impl::listen_again() {
   if (!clock) return;
   int p = 0;
-  listen_fd = bind_listener(owner.address_, owner.port_, &p);
+  try {
+    listen_fd = bind_listener(owner.address_, owner.port_, &p);
+  } catch (const std::runtime_error&) {
+    // The port is taken meanwhile (a client's own connection attempt can land on it): still down;
+    // try again shortly, as a restarting device would.
+    restart_timer = clock->call_after(std::chrono::milliseconds(100), [this] {
+      restart_timer = kNoTimer;
+      listen_again();
+    });
+    return;
+  }
   acceptor = std::make_unique<tcp::acceptor>(clock->io());
   acceptor->assign(tcp::v4(), ::dup(listen_fd));
   down = false;
+  ++generation;
   accept();
 }
 
 void ModbusTcpServer::Impl::accept() {
   if (!acceptor) return;
-  acceptor->async_accept([this, a = acceptor.get()](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec || a != acceptor.get()) return;  // closed (stop, restart)
+  acceptor->async_accept([this, generation = generation](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec || generation != this->generation) return;  // closed (stop, restart)
     socket.set_option(tcp::no_delay(true));
     auto c = std::make_shared<Connection>(*this, std::move(socket));
     connections.insert(c);

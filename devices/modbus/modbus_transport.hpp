@@ -120,6 +120,13 @@ class Transport {
   // Drops every waiting request and ignores the one in flight (its result will not be delivered);
   // the connection is shut down. For a run that stops waiting on the device.
   void cancel_all();
+  // The run is over: drop everything (cancel_all) and never touch its loop again (its io_context
+  // goes with it; a worker still inside a blocking call must not post to it afterwards).
+  virtual void release_loop() {}
+  void detach() {
+    cancel_all();
+    release_loop();
+  }
   bool idle() const { return !current_ && queue_.empty(); }
 
   // Counters, by kind, since the link was made.

@@ -64,7 +64,7 @@ void ProxiedModbusDevice::on_stimuli(Time, const SignalTable& t) { faults_.apply
 void ProxiedModbusDevice::on_detach() {
   DeviceDecorator::on_detach();
   server_->stop();
-  upstream_->cancel_all();
+  upstream_->detach();
   serving_ = false;
   *clock_ = nullptr;
 }

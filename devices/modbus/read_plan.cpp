@@ -24,7 +24,12 @@ std::vector<ReadRun> plan_reads(const RegisterMap& map, const std::vector<Readab
   for (const MapEntry& e : map.entries) {
     if (!e.resolved()) continue;
     const bool full = set == ReadSet::full;
-    if (e.role == EntryRole::reads || e.heartbeat > Duration{0} || (full && e.role == EntryRole::info)) spans.push_back({e.address, e.address + e.format.words});
+    // A full read also takes a SunSpec device's command points: whether the device implements one
+    // is seen in its value (its not-implemented pattern) before anything is written to it.
+    const bool command = e.role == EntryRole::writes || e.role == EntryRole::limit || e.role == EntryRole::init;
+    if (e.role == EntryRole::reads || e.heartbeat > Duration{0} || (full && e.role == EntryRole::info) ||
+        (full && command && e.model != 0))
+      spans.push_back({e.address, e.address + e.format.words});
     if (full && e.scale_address >= 0) spans.push_back({e.scale_address, e.scale_address + 1});
   }
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.first < b.first; });

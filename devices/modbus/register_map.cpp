@@ -219,11 +219,12 @@ MapEntry parse_point(const ConfigNode& n, const SunSpecModelSet& models) {
 RegisterMap load_register_map(const std::string& path) {
   ConfigNode root = ConfigNode::load_file(path);
   root.expect_map();
-  root.expect_keys({"map", "description", "source", "sunspec", "units", "blocks", "registers", "points"});
+  root.expect_keys({"map", "description", "source", "sunspec", "units", "blocks", "registers", "points", "single_writes"});
   RegisterMap map;
   map.file = path;
   map.name = root.require("map").as_string();
   map.description = root.get_string("description", "");
+  if (root.has("single_writes")) map.single_writes = root["single_writes"].as_bool();
   if (root.has("units")) {
     const std::string u = root["units"].as_string();
     if (u == "per-module") map.units_per_module = true;

@@ -93,6 +93,7 @@ struct RegisterMap {
   std::vector<int> required_models;  // SunSpec: models the device must have
   std::vector<ReadableBlock> blocks; // explicit maps: ranges a read may span (gaps included)
   bool units_per_module = false;     // one unit id per module, gathered into the pack's signals
+  bool single_writes = false;        // the device takes FC06 only: one register per write
   std::vector<MapEntry> entries;
 
   const MapEntry* find_signal(const std::string& suffix) const;

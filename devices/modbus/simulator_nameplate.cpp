@@ -28,7 +28,7 @@ Status inverter_nameplate(SimulatorRegisters& r, const sim::InverterParams& p, c
   const double w = std::max(p.p_rated_w, p.s_rated_va) * 1.5;
   auto st = nameplate(r,
             {{"701.W_SF", scale_factor_for(w, true)}, {"701.Var_SF", scale_factor_for(w, true)}, {"701.Hz_SF", -3},
-             {"701.ACType", 3}, {"701.St", 1}, {"702.W_SF", scale_factor_for(w, false)},
+             {"701.ACType", 2}, {"701.St", 1}, {"702.W_SF", scale_factor_for(w, false)},
              {"702.VA_SF", scale_factor_for(w, false)}, {"702.WMaxRtg", p.p_rated_w}, {"702.VAMaxRtg", p.s_rated_va},
              {"704.WSet_SF", 0}, {"704.VarSet_SF", 0}, {"704.WMaxLimPct_SF", -2}, {"711.Db_SF", -3}, {"711.K_SF", -3},
              {"711.RspTms_SF", 0}, {"711.Ctl.DbOf", p.droop_deadband_hz}, {"711.Ctl.DbUf", p.droop_deadband_hz},

@@ -143,6 +143,18 @@ Status SimulatorRegisters::configure(Clock& clock, Duration watchdog) {
       signal_of_[k][u] = table_.find(name);
     }
   }
+  // The command points the simulator implements read back their value (0 until written), as on a
+  // device; the ones it does not keep their not-implemented pattern, so a driver leaves them out.
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
+    const MapEntry& e = resolved_.entries[k];
+    const bool command = e.role == EntryRole::writes || e.role == EntryRole::limit || e.role == EntryRole::init;
+    if (!command || !e.resolved() || (e.role != EntryRole::init && signal_of_[k][0] == kNoSignal)) continue;
+    for (std::size_t u = 0; u < windows_.size(); ++u) {
+      RegisterWindow& w = windows_[u];
+      const double v = e.role == EntryRole::init ? 0.0 : table_.value(signal_of_[k][u]);
+      (void)encode_value(e, v, sf_power_of(e, w), percent_base_of(resolved_, e, w), w);
+    }
+  }
   stimuli_.clear();
   for (SignalId id = 0; id < table_.size(); ++id)
     if (table_.info(id).kind == SignalKind::stimulus) stimuli_.push_back({table_.info(id).name.substr(prefix.size()), id});

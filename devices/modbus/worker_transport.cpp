@@ -35,6 +35,15 @@ void WorkerTransport::send(std::uint64_t id, int attempt, const Request& r, Cloc
   wake_.notify_all();
 }
 
+void WorkerTransport::release_loop() {
+  {
+    std::lock_guard lock(mutex_);
+    io_ = nullptr;  // nothing more is posted to the run that goes
+    work_.clear();
+  }
+  wake_.notify_all();
+}
+
 void WorkerTransport::interrupt() {
   // The reply is no longer wanted: shut the connection under the worker so that it stops waiting
   // and the next request starts on a fresh connection (a late reply cannot be mistaken for it).
@@ -73,10 +82,12 @@ bool WorkerTransport::connect_locked(Failure* failure, int* local_port) {
   const int fd = modbus_get_socket(ctx);
   {
     auto alive = alive_;
-    // Counted on the loop, where the counters live.
-    boost::asio::post(*io_, [this, alive] {
-      if (alive->load()) connected();
-    });
+    // Counted on the loop, where the counters live (if the run is still there).
+    std::lock_guard lock(mutex_);
+    if (io_)
+      boost::asio::post(*io_, [this, alive] {
+        if (alive->load()) connected();
+      });
   }
   if (!endpoint().rtu) {
     sockaddr_storage a{};
@@ -88,7 +99,7 @@ bool WorkerTransport::connect_locked(Failure* failure, int* local_port) {
   }
   std::unique_lock lock(mutex_);
   socket_fd_ = fd;
-  if (lock_stepped() && *local_port >= 0) {
+  if (lock_stepped() && *local_port >= 0 && io_) {
     // The server must know this connection before it sees a request on it (it may defer its
     // answer, see LockStep): the loop attaches the port, and only then is the request sent. The
     // loop is waiting for this request (its hold is taken), so it runs the handler at once.
@@ -104,7 +115,7 @@ bool WorkerTransport::connect_locked(Failure* failure, int* local_port) {
       }
       wake_.notify_all();
     });
-    wake_.wait(lock, [&] { return port_acked_ || stopping_; });
+    wake_.wait(lock, [&] { return port_acked_ || stopping_ || !io_; });
   }
   return true;
 }
@@ -177,14 +188,12 @@ void WorkerTransport::worker_main() {
     int local_port = -1;
     reply.result = perform(item.second.second, &local_port);
     auto alive = alive_;
-    boost::asio::io_context* io = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      io = io_;
-    }
-    boost::asio::post(*io, [this, alive, reply = std::move(reply)]() mutable {
-      if (alive->load()) attempt_done(reply.id, reply.attempt, std::move(reply.result));
-    });
+    // Posted under the lock: release_loop() cannot let the run's io_context go in between.
+    std::lock_guard lock(mutex_);
+    if (io_)
+      boost::asio::post(*io_, [this, alive, reply = std::move(reply)]() mutable {
+        if (alive->load()) attempt_done(reply.id, reply.attempt, std::move(reply.result));
+      });
   }
   if (auto* ctx = static_cast<modbus_t*>(ctx_)) {
     modbus_close(ctx);

@@ -16,6 +16,7 @@ class WorkerTransport final : public Transport {
  public:
   WorkerTransport(Endpoint endpoint, TransportTiming timing, std::shared_ptr<LockStep> lock_step = nullptr);
   ~WorkerTransport() override;
+  void release_loop() override;
 
  protected:
   void send(std::uint64_t id, int attempt, const Request& r, Clock& clock) override;

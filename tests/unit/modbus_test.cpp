@@ -128,6 +128,7 @@ TEST(RegisterMap, WritesOnlyDeclaredWritableRegistersInsideTheirRange) {
   EXPECT_TRUE(check_write(*strip, 1));
   EXPECT_FALSE(check_write(*strip, 2));  // not a value the map lists
   RegisterWindow w{0x9000, std::vector<std::uint16_t>(0x40, 0)};
+  EXPECT_TRUE(map.single_writes);
   EXPECT_FALSE(encode_entry(*soc, 0.5, 1, 1, w));
   EXPECT_TRUE(std::all_of(w.regs.begin(), w.regs.end(), [](std::uint16_t r) { return r == 0; }));
   ASSERT_TRUE(encode_entry(*strip, 1, 1, 1, w));
@@ -272,8 +273,12 @@ TEST(ReadPlan, FewestRequestsOfAtMost125Registers) {
   // Without a readable block, runs never span a gap.
   const RegisterMap zbm = load_register_map(source_path("fixtures/modbus/zinc-bromine-bms.yaml"));
   const auto z_cycle = plan_reads(zbm, zbm.blocks, ReadSet::cycle);
-  ASSERT_EQ(z_cycle.size(), 1u);  // 0x9001..0x9019 in one request
+  // Inside the reference driver's reads (0x9001+4, 0x9008, 0x9010..0x9019); never the gaps between.
+  ASSERT_EQ(z_cycle.size(), 3u);
   EXPECT_EQ(z_cycle[0].address, 0x9001);
+  EXPECT_EQ(z_cycle[0].count, 4);
+  EXPECT_EQ(z_cycle[2].address, 0x9011);  // the serial (0x9010) is read at activation
+  EXPECT_EQ(z_cycle[2].count, 9);
   const auto z_none = plan_reads(zbm, {}, ReadSet::cycle);
   EXPECT_GT(z_none.size(), 1u);
 }

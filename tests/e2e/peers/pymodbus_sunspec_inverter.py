@@ -77,6 +77,8 @@ def main():
         put(704, "WMaxLimPct_SF", 0xFFFF)  # -1
         put(704, "WSet", 0, 0)
         put(704, "WMaxLimPct", 1000)
+        for name in ("WSetEna", "WSetMod", "WMaxLimPctEna"):  # implemented controls read back their state
+            put(704, name, 0)
 
     def s16(v):
         return v - 0x10000 if v & 0x8000 else v
