@@ -11,16 +11,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kMaxWriteRegisters = 123;  // FC16's limit
 
-std::string unit_signal(const std::string& tmpl, int unit) {
-  // "m{unit}.v" -> "m01.v"
-  std::string out = tmpl;
-  auto at = out.find("{unit}");
-  if (at == std::string::npos) return out;
-  char b[16];
-  std::snprintf(b, sizeof b, "%02d", unit);
-  out.replace(at, 6, b);
-  return out;
-}
 }  // namespace
 
 ModbusDriver::ModbusDriver(std::string name, std::string role, DriverSpec spec)
@@ -59,7 +49,7 @@ Status ModbusDriver::on_configure(DeviceContext& c) {
         if (!e.per_unit.empty() && spec_.units.size() > 1)
           for (int u : spec_.units) {
             SignalId id;
-            if (auto s = add_measurement(t, unit_signal(e.per_unit, u), e.unit.empty() ? "1" : e.unit, &id); !s) return s;
+            if (auto s = add_measurement(t, per_unit_signal(e.per_unit, u), e.unit.empty() ? "1" : e.unit, &id); !s) return s;
             b.per_unit.push_back(id);
           }
         reads_.push_back(std::move(b));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -20,6 +21,16 @@ const char* to_string(Gather g) {
     case Gather::any: return "any";
   }
   return "?";
+}
+
+std::string per_unit_signal(const std::string& tmpl, int unit) {
+  std::string out = tmpl;
+  const auto at = out.find("{unit}");
+  if (at == std::string::npos) return out;
+  char b[16];
+  std::snprintf(b, sizeof b, "%02d", unit);
+  out.replace(at, 6, b);
+  return out;
 }
 
 const MapEntry* RegisterMap::find_signal(const std::string& suffix) const {

@@ -99,6 +99,9 @@ struct RegisterMap {
   const MapEntry* find_signal(const std::string& suffix) const;
 };
 
+// The signal of unit `unit` for a `per_unit` template: "m{unit}.v", 1 -> "m01.v".
+std::string per_unit_signal(const std::string& tmpl, int unit);
+
 // Throws ConfigError naming file:line:column.
 RegisterMap load_register_map(const std::string& path);
 // Cached by path: a station of 16 packs reads the file once.

@@ -12,15 +12,6 @@ namespace zhil::modbus {
 
 namespace {
 
-std::string unit_signal(const std::string& tmpl, int unit) {
-  std::string out = tmpl;
-  auto at = out.find("{unit}");
-  if (at == std::string::npos) return out;
-  char b[16];
-  std::snprintf(b, sizeof b, "%02d", unit);
-  out.replace(at, 6, b);
-  return out;
-}
 
 // The models a simulator presents, in an order that puts what is read every cycle close together:
 // the common model first (SunSpec requires it), then the models with nothing read every cycle
@@ -134,7 +125,7 @@ Status SimulatorRegisters::configure(Clock& clock, Duration watchdog) {
       std::string name;
       switch (e.role) {
         case EntryRole::reads:
-          name = prefix + (units_.size() > 1 && !e.per_unit.empty() ? unit_signal(e.per_unit, units_[u]) : e.signal);
+          name = prefix + (units_.size() > 1 && !e.per_unit.empty() ? per_unit_signal(e.per_unit, units_[u]) : e.signal);
           break;
         case EntryRole::writes: name = prefix + e.signal + ".applied"; break;
         case EntryRole::limit: name = prefix + e.signal; break;
@@ -205,13 +196,10 @@ Status SimulatorRegisters::set_point(const std::string& name, double value) {
       return Status::ok();
     }
   // A SunSpec point the map does not list (a scale factor, a rating): by its definition.
-  const auto dot = name.find('.');
-  if (map_->sunspec && dot != std::string::npos) {
-    const int model = std::atoi(name.substr(0, dot).c_str());
-    const ModelInstance* m = layout_.find(model);
-    const SunSpecModel* def = map_->models->find(model);
-    const SunSpecPoint* p = def ? def->find(name.substr(dot + 1)) : nullptr;
-    if (m && p) {
+  const SunSpecModel* def = nullptr;
+  const ModelInstance* m = nullptr;
+  if (const SunSpecPoint* p = find_point(name, &def, &m)) {
+    {
       for (RegisterWindow& w : windows_) {
         RegisterFormat f = p->format;
         // A point with a scale factor takes its value in its own units: raw = value / 10^sf.
@@ -232,14 +220,22 @@ Status SimulatorRegisters::set_point(const std::string& name, double value) {
   return Status::error("no point " + name + " in map " + map_->name);
 }
 
-Status SimulatorRegisters::set_string(const std::string& name, const std::string& text) {
+const SunSpecPoint* SimulatorRegisters::find_point(const std::string& name, const SunSpecModel** def,
+                                                  const ModelInstance** where) const {
   const auto dot = name.find('.');
-  if (map_->sunspec && dot != std::string::npos) {
-    const int model = std::atoi(name.substr(0, dot).c_str());
-    const ModelInstance* m = layout_.find(model);
-    const SunSpecModel* def = map_->models->find(model);
-    const SunSpecPoint* p = def ? def->find(name.substr(dot + 1)) : nullptr;
-    if (m && p && p->format.type == RegisterType::string) {
+  if (!map_->sunspec || dot == std::string::npos) return nullptr;
+  const int model = std::atoi(name.substr(0, dot).c_str());
+  *where = layout_.find(model);
+  *def = map_->models->find(model);
+  return *where && *def ? (*def)->find(name.substr(dot + 1)) : nullptr;
+}
+
+Status SimulatorRegisters::set_string(const std::string& name, const std::string& text) {
+  const SunSpecModel* def = nullptr;
+  const ModelInstance* m = nullptr;
+  {
+    const SunSpecPoint* p = find_point(name, &def, &m);
+    if (p && p->format.type == RegisterType::string) {
       for (RegisterWindow& w : windows_) encode_string(text, w.at(m->address + p->offset, p->format.words));
       return Status::ok();
     }

@@ -60,6 +60,8 @@ class SimulatorRegisters final : public RegisterBackend, private DeviceObserver 
  private:
   void device_done(Device&, DeviceOp, const Status& s) override { last_ok_ = s.is_ok(); }
   std::size_t index_of(int unit) const;
+  // A SunSpec point by "MODEL.POINT" on this layout (null if the map is not SunSpec or lacks it).
+  const SunSpecPoint* find_point(const std::string& name, const SunSpecModel** def, const ModelInstance** where) const;
   std::string unit_suffix(const MapEntry& e, int unit) const;
 
   std::shared_ptr<const RegisterMap> map_;
