@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-pandas
   clang libclang-rt-14-dev libfuzzer-14-dev
-  libmodbus-dev mbpoll python3-pymodbus python3-serial-asyncio socat
+  libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio socat
 )
 
 missing=()
