@@ -70,6 +70,7 @@ Status ModbusDriver::on_configure(DeviceContext& c) {
         limits_.push_back(std::move(b));
         break;
       case EntryRole::init:
+      case EntryRole::watchdog:
       case EntryRole::info: break;
     }
   }
@@ -258,7 +259,7 @@ void ModbusDriver::finish_activation(Time now, OpToken token) {
     // not-implemented pattern): refused if the map requires it, else left out (never written).
     dropped_.clear();
     for (MapEntry& e : resolved_.entries) {
-      if (!e.resolved() || (e.role != EntryRole::writes && e.role != EntryRole::limit && e.role != EntryRole::init)) continue;
+      if (!e.resolved() || !e.written()) continue;
       const bool sf_missing = !std::isfinite(sf_power(e, 0));
       const bool point_missing = e.model != 0 && e.values.empty() && !decode_raw(e.format, windows_[0].at(e.address, e.format.words));
       const bool base_missing = !e.percent_of.empty() && !std::isfinite(percent_base(e, 0));
@@ -303,6 +304,7 @@ void ModbusDriver::finish_activation(Time now, OpToken token) {
     for (std::size_t k = 0; k < resolved_.entries.size(); ++k)
       if (resolved_.entries[k].role == EntryRole::init && resolved_.entries[k].resolved())
         inits.push_back({k, resolved_.entries[k].init_value});
+    arm_watchdog(&inits);
     std::vector<Request> writes;
     if (auto e = encode_writes(inits, &writes); !e) {
       complete(token, e);
@@ -313,6 +315,27 @@ void ModbusDriver::finish_activation(Time now, OpToken token) {
     sent_at_.assign(windows_.size(), std::vector<Time>(windows_.empty() ? 0 : windows_[0].regs.size(), Time{-1}));
     run_requests(std::move(writes), [this, token](const Status& w) { complete(token, w); });
   });
+}
+
+void ModbusDriver::arm_watchdog(std::vector<std::pair<std::size_t, double>>* writes) {
+  watchdog_armed_ = Duration{0};
+  refresh_ = spec_.rewrite;
+  const Duration want = requested_watchdog();
+  bool timer = false, complete_set = true;
+  for (const MapEntry& e : resolved_.entries) {
+    if (e.role != EntryRole::watchdog) continue;
+    timer = timer || (e.watchdog_timer && e.resolved());
+    complete_set = complete_set && e.resolved();  // a revert value or enable the device lacks: not armed
+  }
+  if (want <= Duration{0} || !timer || !complete_set) return;
+  // Whole seconds, rounded up: the device must not give up before the harness would.
+  const double seconds = std::ceil(to_seconds(want));
+  for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
+    const MapEntry& e = resolved_.entries[k];
+    if (e.role == EntryRole::watchdog) writes->push_back({k, e.watchdog_timer ? seconds : e.init_value});
+  }
+  watchdog_armed_ = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+  refresh_ = std::min(spec_.rewrite, watchdog_armed_ / 3);
 }
 
 Status ModbusDriver::check_heartbeats(Time now) {
@@ -383,7 +406,7 @@ Status ModbusDriver::encode_writes(const std::vector<std::pair<std::size_t, doub
         for (int r = 0; r < e.format.words && same; ++r) {
           const Time t = sent_at_[u][at + static_cast<std::size_t>(r)];
           same = t >= Time{0} && sent_[u].regs[at + static_cast<std::size_t>(r)] == scratch.regs[at + static_cast<std::size_t>(r)] &&
-                 (e.on_change || *now - t < spec_.rewrite);
+                 (e.on_change || *now - t < refresh_);
         }
         if (same) continue;
       }

@@ -51,6 +51,9 @@ class ModbusDriver : public Device {
   const std::vector<std::string>& left_out() const { return dropped_; }
   // Failures by kind, for the record; and the last one in words.
   std::vector<std::pair<std::string, std::uint64_t>> io_counts() const override;
+  // The device's own timeout armed at activation through the map's watchdog points (0: the device
+  // lacks them, the map has none, or the station asked for none).
+  Duration watchdog_armed() const override { return watchdog_armed_; }
 
  protected:
   Status on_configure(DeviceContext& c) override;
@@ -88,6 +91,9 @@ class ModbusDriver : public Device {
   double sf_power(const MapEntry& e, std::size_t unit) const;
   double percent_base(const MapEntry& e, std::size_t unit) const;
   void finish_activation(Time now, OpToken token);
+  // Adds the map's watchdog writes (revert value, enable, timer) when the station asks for a
+  // watchdog and the device implements all of them; sets watchdog_armed_ and refresh_.
+  void arm_watchdog(std::vector<std::pair<std::size_t, double>>* writes);
   void discover_next(OpToken token, Time now);
   std::string request_error(const Request& r, const Result& res) const;
   void set_windows();
@@ -109,6 +115,10 @@ class ModbusDriver : public Device {
   std::vector<std::string> dropped_;  // optional commands the device does not implement
   std::unique_ptr<SunSpecDiscovery> discovery_;
   bool discovered_ = false;
+  Duration watchdog_armed_{0};
+  // How long an unchanged command may go unwritten: `rewrite`, or less than half the armed watchdog
+  // (a device's revert timer restarts on each write; it must not expire while zhil lives).
+  Duration refresh_{std::chrono::seconds(10)};
   std::uint64_t refused_ = 0;
   std::uint64_t frozen_ = 0;
   // Per heartbeat entry and unit: its last raw value and when it last changed.

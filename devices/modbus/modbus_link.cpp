@@ -67,8 +67,14 @@ const LinkRegistration kModbusTcp("modbus-tcp", [](const ConfigNode& n) {
   auto l = std::make_shared<ModbusLink>();
   l->type = "modbus-tcp";
   l->where = n.where();
-  n.expect_keys({"type", "host", "port", "unit", "units", "timeout", "retries", "backoff", "rewrite", "map", "proxy", "serve"});
+  n.expect_keys({"type", "host", "port", "unit", "units", "timeout", "retries", "backoff", "rewrite", "map", "proxy", "serve",
+                 "client"});
   parse_common(n, *l);
+  if (n.has("client")) {
+    const std::string c = n["client"].as_string();
+    if (c == "libmodbus") l->endpoint.libmodbus_client = true;
+    else if (c != "asio") n["client"].fail("client: asio (the loop's own, the default) or libmodbus (on a worker thread)");
+  }
   if (n.has("host")) {
     l->endpoint.host = n["host"].as_string();
     if (l->endpoint.host.empty()) n["host"].fail("host: empty");

@@ -193,7 +193,7 @@ void Transport::retake_hold_for_server() {
 
 std::shared_ptr<Transport> make_transport(const Endpoint& endpoint, const TransportTiming& timing,
                                           std::shared_ptr<LockStep> lock_step) {
-  if (endpoint.rtu) return std::make_shared<WorkerTransport>(endpoint, timing, std::move(lock_step));
+  if (endpoint.rtu || endpoint.libmodbus_client) return std::make_shared<WorkerTransport>(endpoint, timing, std::move(lock_step));
   return std::make_shared<TcpTransport>(endpoint, timing, std::move(lock_step));
 }
 

@@ -55,6 +55,9 @@ struct Endpoint {
   char parity = 'N';
   int data_bits = 8;
   int stop_bits = 1;
+  // tcp: libmodbus's own client on a worker (link `client: libmodbus`) instead of the loop's Asio
+  // client, for a device that only ever worked with libmodbus; RTU always uses libmodbus.
+  bool libmodbus_client = false;
   std::string describe() const;  // "127.0.0.1:5020" or "/dev/ttyUSB0 19200 8N1"
 };
 

@@ -26,7 +26,7 @@ std::vector<ReadRun> plan_reads(const RegisterMap& map, const std::vector<Readab
     const bool full = set == ReadSet::full;
     // A full read also takes a SunSpec device's command points: whether the device implements one
     // is seen in its value (its not-implemented pattern) before anything is written to it.
-    const bool command = e.role == EntryRole::writes || e.role == EntryRole::limit || e.role == EntryRole::init;
+    const bool command = e.written();
     if (e.role == EntryRole::reads || e.heartbeat > Duration{0} || (full && e.role == EntryRole::info) ||
         (full && command && e.model != 0))
       spans.push_back({e.address, e.address + e.format.words});

@@ -76,7 +76,16 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
     e.role = EntryRole::init;
     e.init_value = n["init"].as_number();
   }
-  if (roles > 1) n.fail("an entry either reads, writes, is a limit or is written once (init), not several");
+  if (n.has("watchdog")) {
+    // `watchdog: timer` takes the station's watchdog (whole seconds); a number is written with it.
+    ++roles;
+    e.role = EntryRole::watchdog;
+    const ConfigNode w = n["watchdog"];
+    if (w.is_scalar() && w.as_string() == "timer") e.watchdog_timer = true;
+    else e.init_value = w.as_number();
+  }
+  if (roles > 1)
+    n.fail("an entry either reads, writes, is a limit, is written once (init) or arms the watchdog, not several");
   if (n.has("per_unit")) e.per_unit = n["per_unit"].as_string();
   if (n.has("gather")) e.gather = parse_gather(n["gather"]);
   if (n.has("factor")) {
@@ -143,7 +152,7 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
   if (e.has_safe && e.role != EntryRole::writes && e.role != EntryRole::limit)
     n["safe"].fail("safe: only a command (writes) or a limit has a safe value");
   if (e.has_safe_when && e.role != EntryRole::reads) n["safe_when"].fail("safe_when: only a reading is checked in the safe state");
-  if ((e.role == EntryRole::writes || e.role == EntryRole::limit || e.role == EntryRole::init) && !e.writable)
+  if (e.written() && !e.writable)
     n.fail(e.name + " is read-only (access r): it cannot be written");
   if (e.role == EntryRole::writes && (!std::isfinite(e.lo) || !std::isfinite(e.hi)) && e.values.empty())
     n.fail(e.name + ": a command register needs a finite range: [low, high] (or values)");
@@ -152,7 +161,8 @@ void parse_common(const ConfigNode& n, MapEntry& e) {
 const char* const kEntryKeys[] = {"name",  "address", "type", "words",    "scale", "scale_point", "factor",
                                   "reads", "writes",  "limit", "init",    "per_unit", "gather",   "bit",
                                   "values", "unit",   "access", "range",  "required", "write", "point",
-                                  "percent_of", "size", "safe", "safe_when", "identity", "other", "heartbeat"};
+                                  "percent_of", "size", "safe", "safe_when", "identity", "other", "heartbeat",
+                                  "watchdog"};
 
 MapEntry parse_register(const ConfigNode& n) {
   n.expect_map();
@@ -273,12 +283,20 @@ RegisterMap load_register_map(const std::string& path) {
       }
     }
   }
+  // A watchdog's values without its timer would arm nothing.
+  const auto is_timer = [](const MapEntry& e) { return e.role == EntryRole::watchdog && e.watchdog_timer; };
+  const auto is_watchdog = [](const MapEntry& e) { return e.role == EntryRole::watchdog; };
+  if (std::any_of(map.entries.begin(), map.entries.end(), is_watchdog) &&
+      std::none_of(map.entries.begin(), map.entries.end(), is_timer))
+    throw ConfigError(std::find_if(map.entries.begin(), map.entries.end(), is_watchdog)->where +
+                      ": watchdog: the map has watchdog values but no `watchdog: timer` entry");
   // Cross-references: scale points and percent_of name other entries.
   for (MapEntry& e : map.entries) {
     if (e.has_safe)
       if (auto st = check_write(e, e.safe); !st) throw ConfigError(e.where + ": safe: " + st.message());
-    if (e.role == EntryRole::init)
-      if (auto st = check_write(e, e.init_value); !st) throw ConfigError(e.where + ": init: " + st.message());
+    if (e.role == EntryRole::init || (e.role == EntryRole::watchdog && !e.watchdog_timer))
+      if (auto st = check_write(e, e.init_value); !st)
+        throw ConfigError(e.where + (e.role == EntryRole::init ? ": init: " : ": watchdog: ") + st.message());
     if (!e.percent_of.empty()) {
       for (std::size_t k = 0; k < map.entries.size(); ++k)
         if (map.entries[k].name == e.percent_of) e.percent_of_entry = static_cast<int>(k);

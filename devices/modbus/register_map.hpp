@@ -24,7 +24,9 @@
 
 namespace zhil::modbus {
 
-enum class EntryRole : std::uint8_t { reads, writes, limit, init, info };
+// watchdog: a point that arms the device's own communication timeout (a SunSpec 704 revert timer, its
+// revert value, its enable), written at activation only when the station asks for a watchdog.
+enum class EntryRole : std::uint8_t { reads, writes, limit, init, watchdog, info };
 // How the values of several units (a string of modules, one unit id each) make one signal.
 enum class Gather : std::uint8_t { first, sum, mean, min, max, any };
 const char* to_string(Gather g);
@@ -62,7 +64,8 @@ struct MapEntry {
   bool writable = false;
   double lo = -std::numeric_limits<double>::infinity();  // valid range of the value (signal units)
   double hi = std::numeric_limits<double>::infinity();
-  double init_value = 0;  // role init: written once at activation
+  double init_value = 0;  // role init: written once at activation; role watchdog: its value when armed
+  bool watchdog_timer = false;  // role watchdog: takes the station's watchdog, in whole seconds
   bool required = true;   // a device without it is refused (SunSpec: it lacks the point)
   bool on_change = false; // a command written only when it changes (else every cycle)
   // The safe state: a command or limit written with `safe` (power 0, contactor open); a reading
@@ -77,6 +80,10 @@ struct MapEntry {
   Duration heartbeat{0};
 
   bool resolved() const { return address >= 0; }
+  // Written by a driver (so writable, and read back by a simulator): a command, a limit, a one-off.
+  bool written() const {
+    return role == EntryRole::writes || role == EntryRole::limit || role == EntryRole::init || role == EntryRole::watchdog;
+  }
 };
 
 struct ReadableBlock {

@@ -138,11 +138,13 @@ Status SimulatorRegisters::configure(Clock& clock, Duration watchdog) {
   // device; the ones it does not keep their not-implemented pattern, so a driver leaves them out.
   for (std::size_t k = 0; k < resolved_.entries.size(); ++k) {
     const MapEntry& e = resolved_.entries[k];
-    const bool command = e.role == EntryRole::writes || e.role == EntryRole::limit || e.role == EntryRole::init;
-    if (!command || !e.resolved() || (e.role != EntryRole::init && signal_of_[k][0] == kNoSignal)) continue;
+    // One-off points (init, watchdog) are kept as written; the simulator's own watchdog is the
+    // station's, on the plant's time.
+    const bool one_off = e.role == EntryRole::init || e.role == EntryRole::watchdog;
+    if (!e.written() || !e.resolved() || (!one_off && signal_of_[k][0] == kNoSignal)) continue;
     for (std::size_t u = 0; u < windows_.size(); ++u) {
       RegisterWindow& w = windows_[u];
-      const double v = e.role == EntryRole::init ? 0.0 : table_.value(signal_of_[k][u]);
+      const double v = one_off ? 0.0 : table_.value(signal_of_[k][u]);
       (void)encode_value(e, v, sf_power_of(e, w), percent_base_of(resolved_, e, w), w);
     }
   }
@@ -305,7 +307,7 @@ int SimulatorRegisters::check_write(int unit, int address, const std::uint16_t* 
   std::copy(values, values + count, scratch.at(address, count).begin());
   for (const MapEntry& e : resolved_.entries) {
     if (!e.resolved() || e.address >= address + count || e.address + e.format.words <= address) continue;
-    if (e.role != EntryRole::writes && e.role != EntryRole::limit && e.role != EntryRole::init) continue;
+    if (!e.written()) continue;
     Decoded d;
     if (!decode_entry(e, scratch, sf_power_of(e, scratch), percent_base_of(resolved_, e, scratch), &d)) return 3;
     if (d.present && !zhil::modbus::check_write(e, d.value)) return 3;

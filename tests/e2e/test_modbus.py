@@ -119,12 +119,12 @@ def test_several_clients_at_once():
     assert code == 0
 
 
-def peer_station(tmp, port, proxy=False, timeline=""):
+def peer_station(tmp, port, proxy=False, timeline="", watchdog="", duration="4 s"):
     station = tmp / "peer-station.yaml"
     station.write_text(f"""station: pymodbus-peer
 description: a pymodbus SunSpec inverter (the peer) with a simulated pack, grid and load
 cycle: 100 ms
-grid: {{nominal_frequency: 60 Hz, nominal_voltage: 480 V}}
+{watchdog}grid: {{nominal_frequency: 60 Hz, nominal_voltage: 480 V}}
 core:
   name: reference
   params: {{grid_import_limit: 100 kW, import_margin: 1 kW, import_ramp_limit: 5 kW/s, charge_margin: 5 kW,
@@ -147,9 +147,9 @@ devices:
 """)
     scenario = tmp / "peer-scenario.yaml"
     scenario.write_text(f"""scenario: pymodbus-peer
-description: 4 s in real time against a SunSpec inverter zhil did not write
+description: {duration} in real time against a SunSpec inverter zhil did not write
 station: {station}
-duration: 4 s
+duration: {duration}
 record_interval: 100 ms
 timeline:
   - at: 0 s
@@ -205,9 +205,22 @@ def test_zhil_discovers_reads_and_commands_a_pymodbus_sunspec_inverter(zhil, tmp
     assert inv["identity"] == "pymodbus-peer sunspec-test-inverter PEER-0001"
     assert inv["io"]["requests"] > 30 and inv["io"]["timeout"] == 0
     writes = [json.loads(line) for line in writes.splitlines() if line.startswith("{")]
+    points = {}
+    for w in writes:
+        for name, v in w.get("points", {}).items():
+            points.setdefault(name, []).append(v)
     # WSetEna, WSetMod and WMaxLimPctEna set to 1 once, at activation; WSet and WMaxLimPct after.
-    assert any(w["values"] and set(w["values"]) == {1} for w in writes), writes
-    assert any(len(w["values"]) == 2 for w in writes), writes
+    for name in ("704.WSetEna", "704.WSetMod", "704.WMaxLimPctEna"):
+        assert points[name] == [[1]], (name, points)
+    assert len(points["704.WSet"]) >= 2, points
+    # The inverter's own watchdog armed with the station's (default) 5 s: WSet reverts to 0 W.
+    assert points["704.WSetRvrtTms"] == [[0, 5]] and points["704.WSetRvrt"] == [[0, 0]], points
+    assert points["704.WSetEnaRvrt"] == [[1]], points
+    assert inv["watchdog_s"] == 5
+    # Only points the map declares were written.
+    assert set(points) <= {"704.WSetEna", "704.WSetMod", "704.WMaxLimPctEna", "704.WSet", "704.WMaxLimPct",
+                           "704.WSetRvrt", "704.WSetEnaRvrt", "704.WSetRvrtTms", "704.WRmp", "704.VarSetEna",
+                           "704.VarSetMod", "704.VarSet"}, points
     # The power the peer reports follows the setpoint zhil wrote, cycle after cycle.
     import pandas
     ts = pandas.read_csv(tmp_path / "out" / "timeseries.csv")
@@ -215,6 +228,68 @@ def test_zhil_discovers_reads_and_commands_a_pymodbus_sunspec_inverter(zhil, tmp
     assert ((settled["inv1.p_ac"] - settled["inv1.p_set.applied"]).abs() <= 10).all()
     safe = next(s for s in rec["safe_state"] if s["device"] == "inv1")
     assert safe["commanded"] and safe["verified"], safe
+
+
+def test_a_device_without_revert_timers_runs_with_no_watchdog_armed(zhil, tmp_path):
+    port = free_port()
+    peer = start_peer(port, "--no-revert")
+    try:
+        r = zhil("run", peer_station(tmp_path, port), "--realtime", "--out", tmp_path / "out", timeout=120)
+    finally:
+        peer.terminate()
+        writes, _ = peer.communicate(timeout=10)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rec = json.loads((tmp_path / "out" / "record.json").read_text())
+    assert next(d for d in rec["devices"] if d["name"] == "inv1")["watchdog_s"] is None  # listed with none
+    touched = {n for line in writes.splitlines() if line.startswith("{") for n in json.loads(line).get("points", {})}
+    assert "704.WSet" in touched and not touched & {"704.WSetRvrt", "704.WSetEnaRvrt", "704.WSetRvrtTms"}, touched
+
+
+def test_the_inverter_reverts_to_zero_on_its_own_timer_when_zhil_is_killed(zhil, tmp_path):
+    """kill -9 of the harness: nothing in zhil can act, the device's own revert timer must. While zhil
+    lives it rewrites WSet faster than the 3 s timer (no revert); after the kill WSet returns to 0 W."""
+    import queue
+    import threading
+    port = free_port()
+    peer = start_peer(port)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(json.loads(x)) for x in peer.stdout if x.startswith("{")],
+                     daemon=True).start()
+    run = subprocess.Popen([ZHIL, "run", peer_station(tmp_path, port, watchdog="watchdog: 3 s\n", duration="120 s"),
+                            "--realtime", "--out", tmp_path / "out"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, cwd=ROOT)
+    try:
+        # Wait until zhil has armed the timer and kept the inverter from reverting for two timer
+        # periods (its rewrites of WSet, unchanged, restart the timer), then kill it.
+        armed, reverted = None, []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            m = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if "reverted" in m:
+                reverted.append(m)
+            if m.get("points", {}).get("704.WSetRvrtTms") == [0, 3]:
+                armed = m["t"]
+            if armed is not None and "704.WSet" in m.get("points", {}) and m["t"] - armed > 6:
+                break
+        assert armed is not None and m["t"] - armed > 6, "zhil never armed the revert timer and kept writing WSet"
+        assert not reverted, f"the inverter reverted while zhil was running: {reverted}"
+        run.kill()
+        run.communicate(timeout=10)
+        killed = time.monotonic()
+        while True:
+            m = lines.get(timeout=30)
+            if "reverted" in m:
+                break
+        assert m["reverted"] == 0 and m["after_s"] == 3, m
+        assert m["t"] - killed < 8, m
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+        peer.terminate()
+        peer.wait(timeout=10)
+    rec = json.loads((tmp_path / "out" / "record.json").read_text())
+    assert rec["verdict"] == "RUNNING"  # written at the start; nothing after the kill
 
 
 def test_a_device_without_a_required_model_is_refused_by_name(zhil, tmp_path):

@@ -3,8 +3,14 @@
 #include <gtest/gtest.h>
 #include <modbus/modbus.h>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -18,6 +24,7 @@
 #include "devices/modbus/simulator_registers.hpp"
 #include "devices/modbus/sunspec_layout.hpp"
 #include "devices/modbus/tcp_framing.hpp"
+#include "devices/modbus/worker_transport.hpp"
 #include "devices/sim/simulated_inverter_device.hpp"
 #include "devices/sim/simulated_pack_device.hpp"
 #include "devices/sim/simulator_params.hpp"
@@ -338,7 +345,13 @@ struct Loopback {
     }
   } observer;
 
-  Loopback(const std::string& map_file, std::vector<int> units, const std::string& pack_params = "") {
+  std::unique_ptr<ModbusRtuServer> rtu_server;
+
+  // Over Modbus TCP on loopback; or, given a pseudo-terminal pair, over RTU: the server on one end,
+  // zhil's RTU client (libmodbus on its worker) on the other, 19200 8N1.
+  Loopback(const std::string& map_file, std::vector<int> units, const std::string& pack_params = "",
+           const std::pair<std::string, std::string>& serial_line = {}, Duration timeout = std::chrono::milliseconds(500),
+           bool libmodbus_client = false) {
     ConfigNode params = test::fixture_entry("fixtures/packs/zh-160kwh-16s.yaml");
     sim::PackParams p = sim::load_pack_params(params);
     if (pack_params == "strip-due") {
@@ -353,21 +366,33 @@ struct Loopback {
         map, units, std::make_unique<sim::SimulatedPackDevice>("pack1", *pack, Duration{0}, "SN-1"));
     EXPECT_TRUE(pack_nameplate(*backend, p, "SN-1"));
     auto lock = std::make_shared<LockStep>();
-    server = std::make_unique<ModbusTcpServer>(*backend, "127.0.0.1", 0, lock);
     Endpoint ep;
-    ep.port = server->port();
-    transport = make_transport(ep, TransportTiming{}, lock);
+    TransportTiming timing;
+    timing.timeout = timeout;
+    if (serial_line.first.empty()) {
+      server = std::make_unique<ModbusTcpServer>(*backend, "127.0.0.1", 0, lock);
+      ep.port = server->port();
+      ep.libmodbus_client = libmodbus_client;
+    } else {
+      rtu_server = std::make_unique<ModbusRtuServer>(*backend, serial_line.first, 19200);
+      ep.rtu = true;
+      ep.device = serial_line.second;
+      ep.baud = 19200;
+    }
+    transport = make_transport(ep, timing, lock);
     driver = std::make_unique<ModbusDriver>("pack1", "pack", DriverSpec{map, units, transport, Duration{0}, Duration{0}});
     DeviceContext ctx{table, clock, Duration{0}};
     EXPECT_TRUE(backend->configure(clock, Duration{0}));
     EXPECT_TRUE(driver->configure(ctx));
     driver->set_observer(&observer, 0);
     EXPECT_TRUE(backend->activate(clock.now()));
-    server->start(clock);
+    if (server) server->start(clock);
+    else rtu_server->start(io);
   }
   ~Loopback() {
     driver->detach();
-    server->stop();
+    if (server) server->stop();
+    else rtu_server->stop();
     backend->detach();
   }
   // Runs the operation to its end (lock-step: simulated time stands still meanwhile).
@@ -422,6 +447,23 @@ TEST(ModbusLoopback, ZincBromineMapShowsTheStripCycleAsTheProductReportsIt) {
       << ::testing::PrintToString(states);
 }
 
+TEST(ModbusLoopback, LibmodbusTcpClientOnItsWorkerDrivesTheSameMapInLockStep) {
+  // `client: libmodbus`: libmodbus's own TCP client on a worker thread, still in simulated time.
+  Loopback lb("fixtures/modbus/sunspec-battery.yaml", {1}, "", {}, std::chrono::milliseconds(500), true);
+  ASSERT_NE(dynamic_cast<WorkerTransport*>(lb.transport.get()), nullptr);
+  ASSERT_TRUE(lb.op([&] { return lb.driver->start_activate(lb.clock.now()); })) << lb.observer.last.message();
+  EXPECT_EQ(lb.driver->identity().find("zhil"), 0u) << lb.driver->identity();
+  const Time t0 = lb.clock.now();
+  ASSERT_TRUE(lb.op([&] { return lb.driver->start_read(lb.clock.now()); })) << lb.observer.last.message();
+  EXPECT_EQ(lb.clock.now(), t0);  // the simulated clock waited for the worker's reply
+  lb.driver->publish(lb.clock.now(), lb.table);
+  EXPECT_NEAR(lb.value("pack1.soc"), lb.pack->soc(), 0.01);
+  lb.table.set_value(lb.table.find("pack1.i_charge_allowed"), 20);
+  ASSERT_TRUE(lb.op([&] { return lb.driver->start_write(lb.clock.now()); })) << lb.observer.last.message();
+  EXPECT_GT(lb.server->counters().requests, 3u);
+  EXPECT_EQ(lb.transport->failures(), 0u);
+}
+
 TEST(ModbusLoopback, ARefusedWriteNeverReachesTheWire) {
   Loopback lb("fixtures/modbus/sunspec-battery.yaml", {1});
   ASSERT_TRUE(lb.op([&] { return lb.driver->start_activate(lb.clock.now()); })) << lb.observer.last.message();
@@ -461,6 +503,88 @@ TEST(ModbusLoopback, ServerAnswersIllegalAddressValueAndReadOnlyWithExceptions) 
   while (!stop) lb.io.run_one_for(std::chrono::milliseconds(5));
   client.join();
   EXPECT_EQ(errors, (std::vector<int>{0, 2, 2, 3, 0}));
+}
+
+// ---- zhil's own RTU client against its RTU server, over a serial line (a pseudo-terminal pair)
+
+// Two linked pseudo-terminals made by socat (as a USB-RS485 adapter pair would be), removed after.
+struct PseudoTerminalPair {
+  pid_t pid = -1;
+  std::filesystem::path dir;
+  std::string a, b;
+  bool ready = false;
+  PseudoTerminalPair() {
+    char tmpl[] = "/tmp/zhil-rtu-XXXXXX";
+    if (!mkdtemp(tmpl)) return;
+    dir = tmpl;
+    a = (dir / "a").string();
+    b = (dir / "b").string();
+    const std::string left = "pty,raw,echo=0,link=" + a, right = "pty,raw,echo=0,link=" + b;
+    char* argv[] = {const_cast<char*>("socat"), const_cast<char*>(left.c_str()), const_cast<char*>(right.c_str()), nullptr};
+    if (posix_spawnp(&pid, "socat", nullptr, nullptr, argv, environ) != 0) {
+      pid = -1;
+      return;
+    }
+    // Waiting for socat to make both links (a precondition, not a measured time).
+    for (int k = 0; k < 1000 && !ready; ++k) {
+      ready = std::filesystem::exists(a) && std::filesystem::exists(b);
+      if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~PseudoTerminalPair() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
+bool socat_installed() { return std::system("command -v socat >/dev/null 2>&1") == 0; }
+
+TEST(ModbusRtu, ZhilsClientReadsGathersAndCommandsModulesOverASerialLine) {
+  if (!socat_installed()) GTEST_SKIP() << "socat is needed (Debian package socat; lab/setup.sh installs it)";
+  PseudoTerminalPair line;
+  ASSERT_TRUE(line.ready) << "socat did not make " << line.a << " and " << line.b;
+  Loopback lb("fixtures/modbus/zinc-bromine-bms.yaml", {1, 2}, "", {line.a, line.b});
+  ASSERT_TRUE(lb.op([&] { return lb.driver->start_activate(lb.clock.now()); })) << lb.observer.last.message();
+  EXPECT_EQ(lb.transport->endpoint().describe(), line.b + " 19200 8N1");
+  ASSERT_TRUE(lb.op([&] { return lb.driver->start_read(lb.clock.now()); })) << lb.observer.last.message();
+  lb.driver->publish(lb.clock.now(), lb.table);
+  // Two modules (units 1 and 2), each its own BMS, gathered: the string's voltage is their sum.
+  const double m1 = lb.value("pack1.m01.v"), m2 = lb.value("pack1.m02.v");
+  EXPECT_GT(m1, 40);
+  EXPECT_LT(m1, 70);
+  EXPECT_NEAR(lb.value("pack1.v"), m1 + m2, 1e-6);
+  EXPECT_EQ(lb.rtu_server->counters().malformed, 0u);
+  // A command goes out as the product's FC06 single writes, to both units, and reaches the BMS.
+  const auto requests = lb.rtu_server->counters().requests;
+  lb.table.set_value(lb.table.find("pack1.contactor_cmd.applied"), 1);
+  ASSERT_TRUE(lb.op([&] { return lb.driver->start_write(lb.clock.now()); })) << lb.observer.last.message();
+  EXPECT_GE(lb.rtu_server->counters().requests, requests + 2);
+  EXPECT_EQ(lb.transport->failures(), 0u);
+}
+
+TEST(ModbusRtu, AModuleThatDoesNotAnswerIsATimeoutNamingItsUnitAndRegister) {
+  if (!socat_installed()) GTEST_SKIP() << "socat is needed (Debian package socat; lab/setup.sh installs it)";
+  PseudoTerminalPair line;
+  ASSERT_TRUE(line.ready);
+  // The server presents units 1 and 2; the driver also asks unit 3, which nothing answers.
+  Loopback lb("fixtures/modbus/zinc-bromine-bms.yaml", {1, 2}, "", {line.a, line.b}, std::chrono::milliseconds(200));
+  auto extra = std::make_unique<ModbusDriver>(
+      "pack2", "pack", DriverSpec{cached_register_map(source_path("fixtures/modbus/zinc-bromine-bms.yaml")), {1, 3},
+                                  lb.transport, Duration{0}, Duration{0}});
+  DeviceContext ctx{lb.table, lb.clock, Duration{0}};
+  ASSERT_TRUE(extra->configure(ctx));
+  extra->set_observer(&lb.observer, 1);
+  const Status s = lb.op([&] { return extra->start_activate(lb.clock.now()); });
+  extra->detach();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("unit 3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("timeout"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(line.b), std::string::npos) << s.message();
+  EXPECT_GE(lb.transport->failures(FailureKind::timeout), 1u);
 }
 
 }  // namespace

@@ -1,13 +1,17 @@
 """A SunSpec inverter that zhil did not write: a pymodbus server presenting models 1, 701, 702 and
 704 laid out from the official JSON definitions by this script (not by zhil's code), whose output
 power follows WSet (bounded by WMaxLimPct of WMaxRtg), and which prints every write it takes.
+Its WSet reverts on its own timer as model 704 describes: with WSetEnaRvrt = 1 and WSetRvrtTms = T,
+WSet returns to WSetRvrt when it has not been written for T seconds (printed as {"reverted": ...}).
 
-    pymodbus_sunspec_inverter.py PORT [--without 704] [--base 40000]
+    pymodbus_sunspec_inverter.py PORT [--without 704] [--base 40000] [--no-revert]
 """
 import argparse
 import json
 import pathlib
 import sys
+import threading
+import time
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 from pymodbus.server import StartTcpServer
@@ -33,6 +37,7 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--without", type=int, action="append", default=[])
     ap.add_argument("--base", type=int, default=40000)
+    ap.add_argument("--no-revert", action="store_true", help="the revert points are not implemented")
     a = ap.parse_args()
     ids = [m for m in (1, 701, 702, 704) if m not in a.without]
     regs = [0] * 2000
@@ -79,24 +84,66 @@ def main():
         put(704, "WMaxLimPct", 1000)
         for name in ("WSetEna", "WSetMod", "WMaxLimPctEna"):  # implemented controls read back their state
             put(704, name, 0)
+        if not a.no_revert:
+            put(704, "WSetRvrt", 0, 0)
+            put(704, "WSetEnaRvrt", 0)
+            put(704, "WSetRvrtTms", 0, 0)
 
     def s16(v):
         return v - 0x10000 if v & 0x8000 else v
 
+    def addr(mid, name):
+        return base + where[mid][0] + where[mid][1][name][0]
+
+    def s32(w):
+        v = w[0] << 16 | w[1]
+        return v - (1 << 32) if v & 0x80000000 else v
+
+    lock = threading.Lock()
+    last_wset_write = [None]
+
     class Block(ModbusSequentialDataBlock):
         def setValues(self, address, values):
-            super().setValues(address, values)
-            print(json.dumps({"write": address, "values": list(values)}), flush=True)
-            if 704 in where:
-                w = self.getValues(base + where[704][0] + where[704][1]["WSet"][0], 2)
-                wset = (w[0] << 16 | w[1])
-                wset = wset - (1 << 32) if wset & 0x80000000 else wset
-                pct = self.getValues(base + where[704][0] + where[704][1]["WMaxLimPct"][0], 1)[0] / 10.0
-                cap = pct / 100.0 * 100000
-                p = max(-cap, min(cap, wset))
-                super().setValues(base + where[701][0] + where[701][1]["W"][0], [int(round(p / 10)) & 0xFFFF])
+            with lock:
+                super().setValues(address, values)
+                touched = {f"{mid}.{name}": list(values[max(0, at - address):at + n - address])
+                           for mid, (start, pts) in where.items() for name, (off, n, _) in pts.items()
+                           for at in [base + start + off] if address < at + n and address + len(values) > at}
+                print(json.dumps({"write": address, "values": list(values), "points": touched, "t": time.monotonic()}),
+                      flush=True)
+                if 704 in where:
+                    at = addr(704, "WSet")
+                    if address <= at + 1 and address + len(values) > at:
+                        last_wset_write[0] = time.monotonic()
+                    self.follow()
+
+        def follow(self):
+            wset = s32(self.getValues(addr(704, "WSet"), 2))
+            pct = self.getValues(addr(704, "WMaxLimPct"), 1)[0] / 10.0
+            cap = pct / 100.0 * 100000
+            p = max(-cap, min(cap, wset))
+            super().setValues(addr(701, "W"), [int(round(p / 10)) & 0xFFFF])
 
     block = Block(base, regs)
+
+    def revert_timer():
+        while True:
+            time.sleep(0.05)
+            with lock:
+                if last_wset_write[0] is None or 704 not in where or a.no_revert:
+                    continue
+                ena = block.getValues(addr(704, "WSetEnaRvrt"), 1)[0]
+                tms = block.getValues(addr(704, "WSetRvrtTms"), 2)
+                tms = tms[0] << 16 | tms[1]
+                if ena != 1 or tms in (0, 0xFFFFFFFF) or time.monotonic() - last_wset_write[0] < tms:
+                    continue
+                value = block.getValues(addr(704, "WSetRvrt"), 2)
+                ModbusSequentialDataBlock.setValues(block, addr(704, "WSet"), value)
+                block.follow()
+                last_wset_write[0] = None
+                print(json.dumps({"reverted": s32(value), "after_s": tms, "t": time.monotonic()}), flush=True)
+
+    threading.Thread(target=revert_timer, daemon=True).start()
     ctx = ModbusServerContext(slaves=ModbusSlaveContext(hr=block, zero_mode=True), single=True)
     print(json.dumps({"listening": a.port}), flush=True)
     StartTcpServer(context=ctx, address=("127.0.0.1", a.port))
