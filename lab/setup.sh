@@ -34,7 +34,7 @@ else
 fi
 
 if [ "${1:-}" != "--no-build" ]; then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j"$(nproc)"
   echo "zhil setup: built build/bin/zhil"
 fi
