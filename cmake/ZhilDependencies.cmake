@@ -31,3 +31,11 @@ if(NOT LIBMODBUS_FOUND)
     "zhil: libmodbus not found. Install the Debian package 'libmodbus-dev' "
     "(sudo apt-get install libmodbus-dev pkg-config), or run lab/setup.sh which installs everything.")
 endif()
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBSOCKETCAN QUIET IMPORTED_TARGET libsocketcan)
+endif()
+if(NOT LIBSOCKETCAN_FOUND)
+  message(FATAL_ERROR
+    "zhil: libsocketcan not found. Install the Debian package 'libsocketcan-dev' "
+    "(sudo apt-get install libsocketcan-dev pkg-config), or run lab/setup.sh which installs everything.")
+endif()
