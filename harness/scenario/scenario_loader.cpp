@@ -86,11 +86,33 @@ void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
       f["kind"].fail("unknown fault '" + kind + "' (modbus_delay, modbus_no_reply, modbus_exception, modbus_freeze, "
                      "modbus_corrupt, modbus_drop, modbus_restart)");
     }
+  } else if (kind.rfind("can_", 0) == 0) {
+    // Bus faults of a simulated pack on a virtual CAN bus (devices/can/simulated_can_device.hpp).
+    // The stimulus carries the message id + 1 (0: no fault).
+    auto id_step = [&](const char* suffix) {
+      const double id = static_cast<double>(f.require("id").as_integer(0, 0x7FF));
+      ev.steps.push_back({device, "", suffix, id + 1});
+    };
+    if (kind == "can_drop" || kind == "can_corrupt" || kind == "can_freeze") {
+      f.expect_keys({"device", "kind", "id"});
+      id_step(("fault." + kind).c_str());
+    } else if (kind == "can_delay") {
+      f.expect_keys({"device", "kind", "id", "delay"});
+      id_step("fault.can_delay");
+      const double d = to_seconds(f.require("delay").as_duration());
+      if (d <= 0 || d > 60) f["delay"].fail("delay must be between 0 and 60 s");
+      ev.steps.push_back({device, "", "fault.can_delay_s", d});
+    } else if (kind == "can_bus_off" || kind == "can_babble") {
+      f.expect_keys({"device", "kind"});
+      ev.steps.push_back({device, "", "fault." + kind, 1.0});
+    } else {
+      f["kind"].fail("unknown fault '" + kind + "' (can_drop, can_delay, can_corrupt, can_freeze, can_bus_off, can_babble)");
+    }
   } else if (kind == "clear") {
     f.expect_keys({"device", "kind"});
     ev.clear_faults_of = device;
   } else {
-    f["kind"].fail("unknown fault '" + kind + "' (cooling_loss, ambient, comm_loss, trip, internal_short, modbus_*, clear)");
+    f["kind"].fail("unknown fault '" + kind + "' (cooling_loss, ambient, comm_loss, trip, internal_short, modbus_*, can_*, clear)");
   }
 }
 

@@ -1,0 +1,40 @@
+#pragma once
+// The station's CAN links (where a bus is; labgrid's resources):
+//   link: {type: can-virtual, bus: can0}                     a bus inside this process (without bus:
+//                                                            one of the device's own, "can-<device>";
+//                                                            "{name}" in it is the device's name)
+//   link: {type: can-virtual, bus: can0, serve: 29536}       ... also served over socketcand on 127.0.0.1
+//   link: {type: socketcand, host: lab-pc, port: 29536, bus: can1}   a bus on another machine
+//   link: {type: socketcan, interface: can0, bitrate: 500000}        an interface of this machine
+// with `map` (a CAN map: a file relative to the station, or a name in fixtures/can/) and, for a
+// real pack, `modules` when the map has per-module signals.
+#include <memory>
+#include <string>
+
+#include "devices/can/can_bus.hpp"
+#include "devices/can/socketcan_bus.hpp"
+#include "devices/can/socketcand_bus.hpp"
+#include "harness/link.hpp"
+
+namespace zhil::can {
+
+struct CanLink final : LinkSpec {
+  std::string bus;                 // can-virtual: the bus name ("" : can-<device>); socketcand: the remote bus
+  SocketcandEndpoint socketcand;   // socketcand
+  SocketCanEndpoint socketcan;     // socketcan
+  int serve = 0;                   // can-virtual: also served over socketcand on 127.0.0.1:serve
+  std::string serve_address = "127.0.0.1";
+  std::string map;
+  std::string map_where;
+  int modules = 0;
+};
+
+// A new endpoint on the link's bus for `device` (each device, and a simulator's own node, gets its own).
+std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device);
+// The virtual bus a device's link names.
+std::string virtual_bus_name(const CanLink& link, const std::string& device);
+// The map's path, as for Modbus maps: a file relative to the station, or NAME looked up as
+// ../can/NAME.yaml beside the station and in the project's fixtures/can/.
+std::string resolve_can_map(const CanLink& link, const std::string& default_name, const std::string& station_file);
+
+}  // namespace zhil::can
