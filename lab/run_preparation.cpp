@@ -1,3 +1,4 @@
+#include "devices/can/can_log_sink.hpp"
 #include "lab/run_preparation.hpp"
 
 #include <cinttypes>
@@ -77,6 +78,12 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
   RunOptions opt = rq.options;
   opt.seed = seed;
   p->run = std::make_unique<Run>(p->station, p->scenario, p->bench, std::move(core), opt);
+  // A station with CAN buses logs every frame (DIR/can-<bus>.log, candump format).
+  for (const DeviceConfig& d : p->station.devices)
+    if (d.link_type == "can-virtual" || d.link_type == "socketcan" || d.link_type == "socketcand") {
+      p->run->add_sink(std::make_shared<can::CanLogSink>());
+      break;
+    }
   if (Status s = p->run->prepare(); !s) throw ConfigError(s.message());
   p->estimate = estimate(*p, opt);
   const ResourceEstimate& e = p->estimate;

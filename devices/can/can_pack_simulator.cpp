@@ -8,8 +8,13 @@
 namespace zhil::can {
 
 CanPackSimulator::CanPackSimulator(std::shared_ptr<const CanMap> map, std::unique_ptr<Device> simulator,
-                                   std::shared_ptr<CanBus> bus, std::string manufacturer)
-    : map_(std::move(map)), sim_(std::move(simulator)), bus_(std::move(bus)), manufacturer_(std::move(manufacturer)) {}
+                                   std::shared_ptr<CanBus> bus, std::string manufacturer, std::string serial)
+    : map_(std::move(map)), sim_(std::move(simulator)), bus_(std::move(bus)), manufacturer_(std::move(manufacturer)) {
+  std::string digits;
+  for (char c : serial)
+    if (c >= '0' && c <= '9') digits += c;
+  serial_number_ = digits.empty() || digits.size() > 9 ? std::nan("") : std::stod(digits);
+}
 
 CanPackSimulator::~CanPackSimulator() { detach(); }
 
@@ -125,7 +130,7 @@ void CanPackSimulator::send_cycle(const DbcMessage* m) {
       }
       double v = std::nan("");
       if (e.role == CanRole::identity && e.dotted.find("Serial") != std::string::npos) {
-        v = 1;  // the simulator's serial is text (SIM-pack1); a numeric serial field carries 1
+        v = serial_number_;  // a numeric serial field carries the digits of the simulator's serial
       } else if (e.role == CanRole::identity) {
         v = 1;  // firmware 1.x
       } else if (signal_of_[k] != kNoSignal) {

@@ -19,7 +19,7 @@ namespace zhil::can {
 class CanPackSimulator final : private DeviceObserver {
  public:
   CanPackSimulator(std::shared_ptr<const CanMap> map, std::unique_ptr<Device> simulator, std::shared_ptr<CanBus> bus,
-                   std::string manufacturer = "ZHIL");
+                   std::string manufacturer = "ZHIL", std::string serial = "");
   ~CanPackSimulator() override;
   Status configure(Clock& clock, Duration watchdog);
   // Powers the simulator up and starts sending (the bus opens here).
@@ -46,6 +46,7 @@ class CanPackSimulator final : private DeviceObserver {
   std::unique_ptr<Device> sim_;
   std::shared_ptr<CanBus> bus_;
   std::string manufacturer_;
+  double serial_number_ = 0;  // the digits of the serial ("ZH-BENCH-0001" -> 1); NaN if none
   SignalTable table_;
   Clock* clock_ = nullptr;
   bool last_ok_ = false;

@@ -115,7 +115,7 @@ std::unique_ptr<Device> on_can_bus(DeviceBuildContext& c, sim::SimulatedModel mo
     d.entry["link"].fail(e.what());
   }
   auto sim = std::make_unique<sim::SimulatedPackDevice>(d.name, **pm, Duration{0}, sim::simulated_serial(d));
-  auto node = std::make_unique<CanPackSimulator>(map, std::move(sim), make_bus(link, d.name));
+  auto node = std::make_unique<CanPackSimulator>(map, std::move(sim), make_bus(link, d.name), "ZHIL", sim::simulated_serial(d));
   auto driver = std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(link, d.name));
   std::unique_ptr<SocketcandServer> server;
   if (link.serve > 0) {

@@ -217,6 +217,7 @@ Status SocketCanBus::send(const CanFrame& frame) {
     return failed(ep_.interface, "write", err);
   }
   ++counters_.tx;
+  log(frame, clock_->now());
   return Status::ok();
 }
 

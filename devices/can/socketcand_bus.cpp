@@ -169,6 +169,7 @@ Status SocketcandBus::send(const CanFrame& frame) {
   if (frame.error || frame.remote) return Status::error("bus " + name() + ": socketcand raw mode sends data frames only");
   impl_->write(format_send(frame));
   ++counters_.tx;
+  log(frame, impl_->clock->now());
   return Status::ok();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "devices/can/can_traffic.hpp"
 #include "harness/clock.hpp"
 
 namespace zhil::can {
@@ -85,6 +86,7 @@ Status VirtualCanHub::transmit(VirtualCanPort* from, const CanFrame& frame) {
   }
   ++from->counters_.tx;
   const Time at = from->clock_ ? from->clock_->now() : Time{0};
+  CanTraffic::instance().record(name_, f, at);
   // Copied: a receiver may open or close ports while frames are delivered.
   const std::vector<VirtualCanPort*> ports = ports_;
   for (VirtualCanPort* p : ports)
@@ -92,7 +94,9 @@ Status VirtualCanHub::transmit(VirtualCanPort* from, const CanFrame& frame) {
   return Status::ok();
 }
 
-VirtualCanPort::VirtualCanPort(std::string bus_name) : hub_(VirtualCanHub::get(bus_name)) {}
+VirtualCanPort::VirtualCanPort(std::string bus_name) : hub_(VirtualCanHub::get(bus_name)) { logs_own_traffic_ = false; }
+
+void CanBus::log(const CanFrame& f, Time at) { CanTraffic::instance().record(name(), f, at); }
 
 VirtualCanPort::~VirtualCanPort() { close(); }
 

@@ -128,7 +128,8 @@ std::shared_ptr<OutputFolder> OutputFolder::claim_at(int parent_fd, const std::s
 bool OutputFolder::is_result_name(std::string_view name) {
   for (std::string_view n : kResultNames)
     if (n == name) return true;
-  return false;
+  // A bus log of a run with CAN buses (can-<bus>.log, devices/can/can_log_sink).
+  return name.size() > 8 && name.substr(0, 4) == "can-" && name.substr(name.size() - 4) == ".log";
 }
 
 std::shared_ptr<OutputFolder> OutputFolder::claim(const std::string& path, bool overwrite) {

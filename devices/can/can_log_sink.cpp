@@ -1,0 +1,89 @@
+#include "devices/can/can_log_sink.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <chrono>
+#include <cstring>
+
+#include "devices/can/can_traffic.hpp"
+
+namespace zhil::can {
+
+CanTraffic& CanTraffic::instance() {
+  static CanTraffic t;
+  return t;
+}
+
+std::string can_log_name(const std::string& bus) {
+  std::string s = "can-";
+  for (char c : bus) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  return s + ".log";
+}
+
+CanLogSink::~CanLogSink() {
+  CanTraffic::instance().clear_listener();
+  close_all();
+}
+
+Status CanLogSink::on_started(const RunInfo& info, const SignalTable&) {
+  dir_ = info.out_dir;
+  real_time_ = info.real_time;
+  epoch_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  CanTraffic::instance().set_listener([this](const std::string& bus, const CanFrame& f, Time at) {
+    const double t = real_time_ ? epoch_ + to_seconds(at) : to_seconds(at);
+    const double whole = std::floor(t);
+    long long usec = std::llround((t - whole) * 1e6);
+    long long secs = static_cast<long long>(whole);
+    if (usec >= 1000000) {
+      usec -= 1000000;
+      ++secs;
+    }
+    char head[64];
+    std::snprintf(head, sizeof head, "(%lld.%06lld) ", secs, usec);
+    // candump names the interface; a bus name with spaces would break the format.
+    std::string name = bus;
+    for (char& c : name)
+      if (c == ' ') c = '_';
+    write(bus, std::string(head) + name + " " + to_compact(f) + "\n");
+  });
+  return Status::ok();
+}
+
+void CanLogSink::write(const std::string& bus, const std::string& line) {
+  if (dir_.empty() || !error_.empty()) return;
+  std::FILE*& f = files_[bus];
+  if (!f) {
+    const std::string path = dir_ + "/" + can_log_name(bus);
+    f = std::fopen(path.c_str(), "we");
+    if (!f) {
+      error_ = path + ": " + std::strerror(errno);
+      return;
+    }
+  }
+  if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) error_ = dir_ + "/" + can_log_name(bus) + ": " + std::strerror(errno);
+  ++frames_;
+}
+
+Status CanLogSink::flush() {
+  for (auto& [bus, f] : files_)
+    if (f && std::fflush(f) != 0 && error_.empty()) error_ = dir_ + "/" + can_log_name(bus) + ": " + std::strerror(errno);
+  return error_.empty() ? Status::ok() : Status::error("CAN log " + error_);
+}
+
+void CanLogSink::close_all() {
+  for (auto& [bus, f] : files_)
+    if (f) std::fclose(f);
+  files_.clear();
+}
+
+Status CanLogSink::on_finished(TestRecord&) {
+  CanTraffic::instance().clear_listener();
+  Status s = flush();
+  for (auto& [bus, f] : files_)
+    if (f && std::fclose(f) != 0 && s) s = Status::error("CAN log " + dir_ + "/" + can_log_name(bus) + ": " + std::strerror(errno));
+  files_.clear();
+  return s;
+}
+
+}  // namespace zhil::can
