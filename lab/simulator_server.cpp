@@ -8,6 +8,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "devices/can/can_pack_simulator.hpp"
+#include "devices/can/socketcand_server.hpp"
+#include "devices/can/virtual_can_bus.hpp"
 #include "devices/modbus/modbus_rtu_server.hpp"
 #include "devices/modbus/modbus_tcp_server.hpp"
 #include "devices/modbus/simulator_nameplate.hpp"
@@ -40,8 +43,56 @@ std::string map_file(const SimulatorServerOptions& o) {
 
 }  // namespace
 
+namespace {
+
+// The simulated pack on a virtual bus "can0", sending its CAN map's frames, served over socketcand.
+int serve_pack_on_can(const SimulatorServerOptions& o) {
+  boost::asio::io_context io;
+  RealTimeClock clock(io);
+  sim::SiteSimulator site(60.0);
+  const std::string pack_fixture = !o.fixture.empty() ? o.fixture : o.root + "/fixtures/packs/zh-160kwh-16s.yaml";
+  sim::PackModel& pack = site.add_pack("pack", sim::load_pack_params(params_from_file(pack_fixture)), 1);
+  const std::string map_path = o.can_map.find('/') != std::string::npos || o.can_map.find(".yaml") != std::string::npos
+                                   ? o.can_map
+                                   : o.root + "/fixtures/can/" + o.can_map + ".yaml";
+  auto map = std::make_shared<const can::CanMap>(can::load_can_map(map_path, pack.params().modules));
+  auto device = std::make_unique<sim::SimulatedPackDevice>("pack", pack, Duration{0}, "SIM-pack");
+  can::CanPackSimulator node(map, std::move(device), std::make_shared<can::VirtualCanPort>("can0"), "ZHIL", "SIM-pack");
+  if (auto s = node.configure(clock, Duration{0}); !s) throw std::runtime_error(s.message());
+  if (auto s = node.activate(clock.now()); !s) throw std::runtime_error(s.message());
+  const auto colon = o.socketcand.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--socketcand HOST:PORT, e.g. 127.0.0.1:29536");
+  can::SocketcandServer server({"can0"}, o.socketcand.substr(0, colon), std::stoi(o.socketcand.substr(colon + 1)));
+  server.start(clock);
+  std::function<void()> tick = [&] {
+    (void)site.advance_to(clock.now());
+    clock.call_after(std::chrono::milliseconds(100), tick);
+  };
+  clock.call_after(std::chrono::milliseconds(100), tick);
+  std::cout << "zhil sim: pack (" << map->name << ", virtual bus can0) serving socketcand on " << o.socketcand.substr(0, colon) << ":"
+            << server.port() << std::endl;
+  bool stop = false;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (!ec) {
+      std::cout << "zhil sim: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+      stop = true;
+    }
+  });
+  while (!stop) clock.run_one();
+  server.stop();
+  node.detach();
+  return 0;
+}
+
+}  // namespace
+
 int run_simulator_server(const SimulatorServerOptions& o) {
   try {
+    if (!o.socketcand.empty()) {
+      if (o.kind != "pack") throw std::runtime_error("--socketcand: only the pack is simulated on CAN");
+      return serve_pack_on_can(o);
+    }
     boost::asio::io_context io;
     RealTimeClock clock(io);
     auto map = modbus::cached_register_map(map_file(o));

@@ -1,6 +1,7 @@
 #pragma once
 // `zhil sim inverter|pack`: one simulator served standalone over Modbus, in real time, on
-// 127.0.0.1 (TCP) or a serial line (RTU), until SIGINT or SIGTERM, for external tools and for a
+// 127.0.0.1 (TCP) or a serial line (RTU), or a pack on a virtual CAN bus named can0 served over
+// socketcand (--socketcand), until SIGINT or SIGTERM, for external tools and for a
 // control core under development to talk to. It is the simulator a station gets with
 // `link: {type: modbus-tcp}`, with the same register maps, on its own small site (a grid, and for
 // the inverter a pack on its DC bus), advanced every 100 ms of wall time.
@@ -17,6 +18,8 @@ struct SimulatorServerOptions {
   std::string rtu;              // serial device: RTU instead of TCP
   int baud = 19200;
   std::string fixture;          // pack or inverter parameters (default: the project's)
+  std::string socketcand;       // pack: HOST:PORT: on a virtual CAN bus "can0" served over socketcand instead
+  std::string can_map = "zinc-halogen-hv";  // the CAN map (fixtures/can/NAME.yaml, or a file)
   std::string root;             // project root (maps, default fixtures)
 };
 

@@ -103,7 +103,8 @@ struct SocketcandServer::Impl : std::enable_shared_from_this<SocketcandServer::I
       const Clock& c = *server->clock;
       const double seconds = c.is_real_time() ? server->epoch + to_seconds(at) : to_seconds(at);
       ++server->counters.frames_out;
-      queue(format_frame(f, seconds) + " ");
+      // As linux-can's socketcand: no separator between messages (python-can warns on stray bytes).
+      queue(format_frame(f, seconds));
     }
     void queue(std::string text) {
       if (out_bytes + text.size() > kMaxQueuedBytes) {

@@ -19,6 +19,7 @@
 #include "lab/run_preparation.hpp"
 #include "lab/project_paths.hpp"
 #include "lab/scenario_runner.hpp"
+#include "lab/can_tools.hpp"
 #include "lab/simulator_server.hpp"
 #include "lab/suite_runner.hpp"
 
@@ -254,10 +255,30 @@ int zhil_main(int argc, char** argv) {
     k->add_option("--rtu", sim_opts.rtu, "serve Modbus RTU on this serial device instead of TCP");
     k->add_option("--baud", sim_opts.baud, "RTU baud rate (default 19200)")->check(CLI::Range(300, 4000000));
     k->add_option("--fixture", sim_opts.fixture, "parameters of the simulated device (YAML)")->check(CLI::ExistingFile);
-    if (std::string(kind) == "pack")
+    if (std::string(kind) == "pack") {
       k->add_option("--map", sim_map, "register map: sunspec (default), zinc-bromine, or a map file");
+      k->add_option("--socketcand", sim_opts.socketcand,
+                    "HOST:PORT: the pack on a virtual CAN bus can0, served over socketcand, instead of Modbus");
+      k->add_option("--can-map", sim_opts.can_map, "CAN map: zinc-halogen-hv (default), battery-inverter-lv, or a map file");
+    }
     k->callback([&sim_opts, kind] { sim_opts.kind = kind; });
   }
+
+  auto* canc = app.add_subcommand("can", "CAN logs: replay one onto a bus, or decode one with a DBC file");
+  canc->require_subcommand(1);
+  lab::CanReplayOptions replay_opts;
+  auto* replay = canc->add_subcommand("replay", "play a candump log onto a bus, with the log's timing");
+  replay->add_option("log", replay_opts.log, "candump log (a run's can-<bus>.log)")->required()->check(CLI::ExistingFile);
+  auto* replay_to = replay->add_option_group("bus", "where to play it");
+  replay_to->add_option("--socketcand", replay_opts.socketcand, "HOST:PORT of a socketcand server (zhil's or linux-can's)");
+  replay_to->add_option("--interface", replay_opts.interface, "a SocketCAN interface of this machine (can0, vcan0)");
+  replay_to->require_option(1);
+  replay->add_option("--bus", replay_opts.bus, "the bus to open on the socketcand server (default can0)");
+  replay->add_option("--speed", replay_opts.speed, "play this many times faster (default 1)")->check(CLI::PositiveNumber);
+  std::string decode_log, decode_dbc;
+  auto* decode = canc->add_subcommand("decode", "print a candump log's signals as CSV, decoded by a DBC file");
+  decode->add_option("log", decode_log, "candump log")->required()->check(CLI::ExistingFile);
+  decode->add_option("--dbc", decode_dbc, "DBC file (e.g. fixtures/can/zinc-halogen-hv.dbc)")->required()->check(CLI::ExistingFile);
 
   std::vector<std::string> plugins;
   for (auto* sub : {run, suite, list, validate})
@@ -291,6 +312,8 @@ int zhil_main(int argc, char** argv) {
     sim_opts.root = lab::find_project_root();
     return lab::run_simulator_server(sim_opts);
   }
+  if (replay->parsed()) return lab::run_can_replay(replay_opts);
+  if (decode->parsed()) return lab::run_can_decode(decode_log, decode_dbc);
   if (list->parsed()) return cmd_list(root);
   if (validate->parsed()) return cmd_validate(files, flags);
   return 2;
