@@ -12,6 +12,7 @@
 #include "devices/can/dbc.hpp"
 #include "devices/can/socketcan_bus.hpp"
 #include "devices/can/socketcand_bus.hpp"
+#include "devices/can/socketcand_server.hpp"
 #include "harness/config/config_error.hpp"
 #include "harness/real_time_clock.hpp"
 
@@ -128,6 +129,35 @@ int run_can_replay(const CanReplayOptions& o) {
     return failed ? 1 : 0;
   } catch (const std::exception& e) {
     std::cerr << "zhil can replay: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+int run_can_serve(const std::string& socketcand, const std::vector<std::string>& buses) {
+  try {
+    boost::asio::io_context io;
+    RealTimeClock clock(io);
+    const auto colon = socketcand.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("--socketcand HOST:PORT, e.g. 127.0.0.1:29536");
+    can::SocketcandServer server(buses, socketcand.substr(0, colon), std::stoi(socketcand.substr(colon + 1)));
+    server.start(clock);
+    std::string names;
+    for (const auto& b : buses) names += (names.empty() ? "" : ", ") + b;
+    std::cout << "zhil can serve: virtual bus " << names << " serving socketcand on " << socketcand.substr(0, colon) << ":" << server.port()
+              << std::endl;
+    bool stop = false;
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (!ec) {
+        std::cout << "zhil can serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+        stop = true;
+      }
+    });
+    while (!stop) io.run_one();
+    server.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "zhil can serve: " << e.what() << "\n";
     return 2;
   }
 }

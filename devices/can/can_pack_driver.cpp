@@ -183,10 +183,10 @@ Status CanPackDriver::stale_messages(Time now) const {
     auto it = last_rx_.find(m);
     const Duration limit = CanMap::timeout_of(*m);
     if (it == last_rx_.end() || now - it->second > limit) {
-      char b[64];
-      std::snprintf(b, sizeof b, "%.3f s", it == last_rx_.end() ? to_seconds(limit) : to_seconds(now - it->second));
-      return Status::error("bus " + bus_->name() + ": " + message_name(*m) + " timed out: no frame for " + b + " (timeout " +
-                           std::to_string(to_seconds(limit)) + " s)");
+      char b[96];
+      std::snprintf(b, sizeof b, "%.3f s (timeout %g s)", it == last_rx_.end() ? to_seconds(limit) : to_seconds(now - it->second),
+                    to_seconds(limit));
+      return Status::error("bus " + bus_->name() + ": " + message_name(*m) + " timed out: no frame for " + b);
     }
   }
   return Status::ok();
@@ -202,8 +202,9 @@ void CanPackDriver::on_read(Time now) {
     const CanMapEntry& e = map_->entries[k];
     if (now - hb.second > e.heartbeat) {
       ++frozen_;
-      complete(Status::error("bus " + bus_->name() + ": frozen data: " + e.dotted + " unchanged for " +
-                             std::to_string(to_seconds(now - hb.second)) + " s"));
+      char b[48];
+      std::snprintf(b, sizeof b, "%.3f s", to_seconds(now - hb.second));
+      complete(Status::error("bus " + bus_->name() + ": frozen data: " + e.dotted + " unchanged for " + b));
       return;
     }
   }

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -90,7 +91,13 @@ void parse_fault(const ConfigNode& f, TimelineEvent& ev) {
     // Bus faults of a simulated pack on a virtual CAN bus (devices/can/simulated_can_device.hpp).
     // The stimulus carries the message id + 1 (0: no fault).
     auto id_step = [&](const char* suffix) {
-      const double id = static_cast<double>(f.require("id").as_integer(0, 0x7FF));
+      // Hex (0x4C1) as CAN ids are written, or decimal.
+      const ConfigNode in = f.require("id");
+      const std::string text = in.as_string();
+      char* end = nullptr;
+      const long v = std::strtol(text.c_str(), &end, 0);
+      if (text.empty() || *end != '\0' || v < 0 || v > 0x7FF) in.fail("id: an 11-bit CAN id, 0x000 to 0x7FF (e.g. 0x4C1)");
+      const double id = static_cast<double>(v);
       ev.steps.push_back({device, "", suffix, id + 1});
     };
     if (kind == "can_drop" || kind == "can_corrupt" || kind == "can_freeze") {

@@ -275,6 +275,11 @@ int zhil_main(int argc, char** argv) {
   replay_to->require_option(1);
   replay->add_option("--bus", replay_opts.bus, "the bus to open on the socketcand server (default can0)");
   replay->add_option("--speed", replay_opts.speed, "play this many times faster (default 1)")->check(CLI::PositiveNumber);
+  std::string serve_at;
+  std::vector<std::string> serve_buses{"can0"};
+  auto* cserve = canc->add_subcommand("serve", "serve virtual CAN buses over socketcand until SIGINT or SIGTERM");
+  cserve->add_option("--socketcand", serve_at, "HOST:PORT to listen on (port 0: any free one, printed)")->required();
+  cserve->add_option("--bus", serve_buses, "bus names (default can0)");
   std::string decode_log, decode_dbc;
   auto* decode = canc->add_subcommand("decode", "print a candump log's signals as CSV, decoded by a DBC file");
   decode->add_option("log", decode_log, "candump log")->required()->check(CLI::ExistingFile);
@@ -314,6 +319,7 @@ int zhil_main(int argc, char** argv) {
   }
   if (replay->parsed()) return lab::run_can_replay(replay_opts);
   if (decode->parsed()) return lab::run_can_decode(decode_log, decode_dbc);
+  if (cserve->parsed()) return lab::run_can_serve(serve_at, serve_buses);
   if (list->parsed()) return cmd_list(root);
   if (validate->parsed()) return cmd_validate(files, flags);
   return 2;
