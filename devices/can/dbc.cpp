@@ -258,11 +258,13 @@ void parse_signal(Reader& r, DbcMessage& m) {
   r.expect('|', "between start bit and length");
   s.length = static_cast<int>(r.integer("length", 1, 64));
   r.expect('@', "before the byte order");
+  int ol = r.line(), oc = r.col();
   const char order = r.raw_char("byte order 0 or 1");
-  if (order != '0' && order != '1') r.fail("byte order must be 0 (Motorola) or 1 (Intel)");
+  if (order != '0' && order != '1') r.fail_at(ol, oc, "byte order must be 0 (Motorola) or 1 (Intel)");
   s.little_endian = order == '1';
+  ol = r.line(), oc = r.col();
   const char sign = r.raw_char("sign + or -");
-  if (sign != '+' && sign != '-') r.fail("sign must be + (unsigned) or - (signed)");
+  if (sign != '+' && sign != '-') r.fail_at(ol, oc, "sign must be + (unsigned) or - (signed)");
   s.is_signed = sign == '-';
   r.expect('(', "before factor,offset");
   s.factor = r.number("factor");

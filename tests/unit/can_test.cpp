@@ -157,7 +157,7 @@ TEST(Dbc, MotorolaSignedAndMultiplexedSignals) {
 
 TEST(Dbc, ErrorsNameFileLineAndColumn) {
   const std::string h = kHeader;  // 5 lines
-  EXPECT_EQ(errors_of(h + "BO_ 1 M: 8 A\n SG_ X : 0|8@1* (1,0) [0|1] \"\" B\n"), "t.dbc:7:16: sign must be + (unsigned) or - (signed)");
+  EXPECT_EQ(errors_of(h + "BO_ 1 M: 8 A\n SG_ X : 0|8@1* (1,0) [0|1] \"\" B\n"), "t.dbc:7:15: sign must be + (unsigned) or - (signed)");
   EXPECT_NE(errors_of(h + "BO_ 1 M: 2 A\n SG_ X : 8|16@1+ (1,0) [0|1] \"\" B\n").find("t.dbc:7:10: signal X (start 8, length 16) does not fit"),
             std::string::npos);
   EXPECT_NE(errors_of(h + "BO_ 1 M: 8 A\nBA_ \"GenMsgCycleTime\" BO_ 1 100;\n").find("t.dbc:7:5: attribute \"GenMsgCycleTime\" is not declared"),
