@@ -13,7 +13,7 @@ packages=(
   python3 python3-pytest python3-pandas
   clang libclang-rt-14-dev libfuzzer-14-dev
   libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio socat
-  libsocketcan-dev python3-can can-utils
+  libsocketcan-dev python3-can can-utils qemu-system-x86 busybox-static cpio xz-utils
 )
 
 missing=()
