@@ -19,9 +19,11 @@ declare -A seeds=(
   [expression]="tests/fuzz/corpus/expression tests/fuzz/regressions/expression"
   [register_map]="fixtures/modbus tests/fuzz/regressions/register_map"
   [modbus_reply]="tests/fuzz/corpus/modbus_reply tests/fuzz/regressions/modbus_reply"
+  [dbc]="fixtures/can tests/fuzz/regressions/dbc"
+  [socketcand]="tests/fuzz/corpus/socketcand tests/fuzz/regressions/socketcand"
 )
 status=0
-for target in scenario_loader station_loader expression register_map modbus_reply; do
+for target in scenario_loader station_loader expression register_map modbus_reply dbc socketcand; do
   corpus=build-fuzz/corpus/$target findings=build-fuzz/findings/$target
   mkdir -p "$corpus" "$findings"
   rm -f "$findings"/crash-* "$findings"/leak-* "$findings"/timeout-* "$findings"/oom-*

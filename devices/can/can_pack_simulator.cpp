@@ -71,10 +71,8 @@ Status CanPackSimulator::activate(Time now) {
   }
   for (const DbcMessage* m : map_->read_messages)
     if (!timers_.count(m)) {
-      const Duration cycle = m->cycle > Duration{0} ? m->cycle : std::chrono::seconds(1);
       // First frames at once, then every cycle (on the run's clock: repeatable in simulated time).
-      timers_[m] = clock_->call_at(now, [this, m, cycle] { send_cycle(m); });
-      (void)cycle;
+      timers_[m] = clock_->call_at(now, [this, m] { send_cycle(m); });
     }
   return Status::ok();
 }

@@ -246,7 +246,7 @@ void ModbusDriver::discover_next(OpToken token, Time now) {
 
 void ModbusDriver::finish_activation(Time now, OpToken token) {
   full_read_at_ = now;
-  run_requests(read_requests(ReadSet::full), [this, token, now](const Status& s) {
+  run_requests(read_requests(ReadSet::full), [this, token](const Status& s) {
     if (!s) {
       complete(token, s);
       return;
