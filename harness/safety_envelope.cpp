@@ -23,6 +23,12 @@ SignalId applied(const SignalTable& t, const std::string& name) {
   return id;
 }
 
+// A pack command some packs do not take (a pack on the low-voltage CAN frames has no contactor or
+// strip command zhil could send: its inverter's power is what the envelope bounds): kNoSignal.
+SignalId applied_if_any(const SignalTable& t, const std::string& name) {
+  return t.find(name) == kNoSignal ? kNoSignal : applied(t, name);
+}
+
 bool good(const SignalTable& s, SignalId id) { return s.quality(id) == Quality::good && std::isfinite(s.value(id)); }
 
 }  // namespace
@@ -45,7 +51,7 @@ SafetyEnvelope::SafetyEnvelope(const StationConfig& st, const SignalTable& t, He
       const std::string m = pn + ".";
       inv.packs.push_back({need(t, m + pk::soc), need(t, m + pk::t_max), need(t, m + pk::v),
                            need(t, m + pk::i_charge_limit), need(t, m + pk::i_discharge_limit),
-                           applied(t, m + pk::contactor_cmd), applied(t, m + pk::strip_request),
+                           applied_if_any(t, m + pk::contactor_cmd), applied_if_any(t, m + pk::strip_request),
                            need(t, m + pk::i_charge_allowed), need(t, m + pk::i_discharge_allowed), pl});
     }
     inverters_.push_back(std::move(inv));
@@ -121,8 +127,8 @@ void SafetyEnvelope::apply(SignalTable& s, Time now) {
     for (const Pack& p : inv.packs) {
       const bool known = good(s, p.soc) && good(s, p.t_max) && good(s, p.v);
       // A lost pack (fault quality) gets its contactor opened, in the same cycle.
-      to_bool(s, p.contactor_cmd, s.quality(p.soc) == Quality::fault);
-      to_bool(s, p.strip_request, !known);
+      if (p.contactor_cmd != kNoSignal) to_bool(s, p.contactor_cmd, s.quality(p.soc) == Quality::fault);
+      if (p.strip_request != kNoSignal) to_bool(s, p.strip_request, !known);
       // Per pack, whatever the bus does: the station's current limits inside its window, else 0.
       const double soc = s.value(p.soc), t = s.value(p.t_max);
       const bool cool = known && t < p.limits.t_max_c;

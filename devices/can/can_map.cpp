@@ -61,7 +61,7 @@ CanMap load_can_map(const std::string& path, int modules) {
   for (const ConfigNode& n : list.items()) {
     n.expect_map();
     n.expect_keys({"signal", "reads", "writes", "limit", "init", "counter", "heartbeat", "identity", "unit", "factor", "safe",
-                   "safe_when", "required"});
+                   "safe_when", "required", "clamp_to"});
     CanMapEntry e;
     e.where = n.where();
     const ConfigNode sn = n.require("signal");
@@ -119,6 +119,10 @@ CanMap load_can_map(const std::string& path, int modules) {
       if (e.role != CanRole::reads) n["safe_when"].fail("safe_when: only a reading is checked in the safe state");
     }
     if (n.has("required")) e.required = n["required"].as_bool();
+    if (n.has("clamp_to")) {
+      e.clamp_to = n["clamp_to"].as_string();
+      if (e.role != CanRole::reads || e.clamp_to.empty()) n["clamp_to"].fail("clamp_to: a limit's name, on a reading");
+    }
     const bool per_module = tmpl.find("{unit}") != std::string::npos;
     if (per_module != (e.signal.find("{unit}") != std::string::npos) && (e.role == CanRole::reads || !e.signal.empty()))
       n.fail("a per-module entry has {unit} in both its DBC signal and its zhil signal (\"M{unit}_Voltage\" -> \"m{unit}.v\")");

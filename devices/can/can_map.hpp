@@ -44,6 +44,9 @@ struct CanMapEntry {
   double safe_lo = 0, safe_hi = 0;
   bool required = true;
   bool text = false;      // identity: the signal's bytes as ASCII
+  // A gateway forwarding this reading's frame clamps it to this limit the envelope sets
+  // (`clamp_to: i_charge_allowed`): a BMS's charge current limit rewritten to the bench's.
+  std::string clamp_to;
   Duration heartbeat{0};
   int module = 0;         // per-module entries: 1..N
   const DbcMessage* message = nullptr;

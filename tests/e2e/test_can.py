@@ -218,3 +218,119 @@ def test_bad_input_is_named_where_it_came_from(zhil, tmp_path):
     finally:
         code, _, _ = stop(p)
     assert code == 0
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gateway_rewrites_the_bms_limits_to_the_benchs_and_drops_what_its_map_does_not_allow(zhil, tmp_path):
+    """zhil between a 48 V pack's bus and its inverter's (two virtual buses served over socketcand):
+    a python-can "pack" sends the low-voltage frames with its BMS allowing 100 A / 150 A; a python-can
+    "inverter" on the other bus must see at most the station's 60 A / 95 A, and 0 A once the run ends
+    in the safe state; a stray command from the inverter never reaches the pack."""
+    serve, port = start("can", "serve", "--socketcand", "127.0.0.1:0", "--bus", "pack0", "--bus", "inv0")
+    mb = free_port()
+    peer = subprocess.Popen([PY, str(ROOT / "tests/e2e/peers/pymodbus_sunspec_inverter.py"), str(mb)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "listening" in peer.stdout.readline()
+    station = tmp_path / "gw.yaml"
+    station.write_text(f"""station: gateway
+description: zhil between a 48 V pack's CAN bus and its inverter's
+cycle: 100 ms
+grid: {{nominal_frequency: 60 Hz, nominal_voltage: 480 V}}
+core: {{name: external}}
+devices:
+  - {{name: grid, role: grid, model: grid-simulator}}
+  - {{name: hall, role: load, model: load-simulator, params: {{power: 5 kW}}}}
+  - name: inv1
+    role: inverter
+    model: sunspec-inverter
+    link: {{type: modbus-tcp, host: 127.0.0.1, port: {mb}, unit: 1, timeout: 300 ms}}
+    params: {{safe_state_time: 0 s}}
+    packs: [gw1]
+    limits: {{p_discharge_max: 5 kW, p_charge_max: 5 kW, s_max: 10 kVA, no_load_loss: 30 W}}
+  - name: gw1
+    role: pack
+    model: can-gateway
+    link: {{type: socketcand, host: 127.0.0.1, port: {port}, bus: pack0}}
+    params: {{inverter_link: {{type: socketcand, host: 127.0.0.1, port: {port}, bus: inv0}}}}
+    limits: {{i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
+""")
+    scenario = tmp_path / "gw-scenario.yaml"
+    scenario.write_text(f"""scenario: gateway
+description: 4 s in real time with zhil as the gateway
+station: {station}
+duration: 4 s
+record_interval: 100 ms
+checks:
+  - name: pack_answers
+    always: "run.gw1.comm_ok > 0.5"
+""")
+    pack = subprocess.Popen([PY, "-c", f"""
+import can, time, json
+bus = can.Bus(interface="socketcand", channel="pack0", host="127.0.0.1", port={port})
+print("ready", flush=True)
+strays = 0
+t0 = time.time()
+while time.time() - t0 < 30:
+    for i, d in [(0x351, bytes.fromhex("3802E803DC05B801")), (0x355, bytes([50, 0, 99, 0])),
+                 (0x356, bytes.fromhex("6F1483FFF6000000"))]:
+        bus.send(can.Message(arbitration_id=i, data=d, is_extended_id=False))
+    m = bus.recv(0.1)
+    while m is not None:
+        strays += 1
+        m = bus.recv(0)
+    if __import__("os").path.exists("{tmp_path}/stop"):
+        break
+print(json.dumps({{"strays": strays}}), flush=True)
+bus.shutdown()
+"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    inverter = subprocess.Popen([PY, "-c", f"""
+import can, time, json, os
+bus = can.Bus(interface="socketcand", channel="inv0", host="127.0.0.1", port={port})
+print("ready", flush=True)
+limits = []
+t0 = time.time()
+while time.time() - t0 < 30 and not os.path.exists("{tmp_path}/stop"):
+    bus.send(can.Message(arbitration_id=0x305, data=[0] * 8, is_extended_id=False))  # an inverter keep-alive
+    m = bus.recv(0.1)
+    while m is not None:
+        if m.arbitration_id == 0x351:
+            d = m.data
+            limits.append([(d[2] | d[3] << 8) / 10, (d[4] | d[5] << 8) / 10, (d[0] | d[1] << 8) / 10])
+        m = bus.recv(0)
+print(json.dumps({{"limits": limits}}), flush=True)
+bus.shutdown()
+"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert pack.stdout.readline().strip() == "ready"
+        assert inverter.stdout.readline().strip() == "ready"
+        r = zhil("run", scenario, "--realtime", "--out", tmp_path / "out", timeout=120)
+    finally:
+        (tmp_path / "stop").write_text("1")
+        pack_out, pack_err = pack.communicate(timeout=60)
+        inv_out, inv_err = inverter.communicate(timeout=60)
+        peer.terminate()
+        peer.wait(timeout=10)
+        stop(serve)
+    assert r.returncode == 0, r.stdout + r.stderr
+    limits = json.loads(inv_out.strip().splitlines()[-1])["limits"]
+    assert len(limits) > 20, inv_out + inv_err
+    # Never more than the bench allows; the BMS's own 100 A / 150 A rewritten to 60 A / 95 A while
+    # the run went; the charge voltage limit (not clamped) passed unchanged.
+    assert all(c <= 60 and d <= 95 for c, d, _ in limits), limits
+    assert [60.0, 95.0, 56.8] in limits, limits
+    assert limits[-1][:2] == [0.0, 0.0], limits[-5:]  # the safe state at the end
+    assert json.loads(pack_out.strip().splitlines()[-1])["strays"] == 0, pack_out + pack_err
+    rec = json.loads((tmp_path / "out" / "record.json").read_text())
+    gw = next(d for d in rec["devices"] if d["name"] == "gw1")
+    assert gw["io"]["gateway limits rewritten"] > 20 and gw["io"]["gateway frames dropped"] > 0, gw["io"]
+    # The pack's signals decoded from the same frames, as the gateway saw them.
+    import pandas
+    ts = pandas.read_csv(tmp_path / "out" / "timeseries.csv")
+    assert ts["gw1.v"].iloc[-1] == pytest.approx(52.31) and ts["gw1.i"].iloc[-1] == pytest.approx(-12.5)
+    assert ts["gw1.i_charge_limit"].iloc[-1] == pytest.approx(100.0) and ts["gw1.soc"].iloc[-1] == pytest.approx(0.5)
