@@ -111,10 +111,13 @@ int run_can_replay(const CanReplayOptions& o) {
     const Time start = clock.now();
     for (const LogLine& l : lines) {
       const Time at = start + from_seconds((l.t - t0) / o.speed);
-      bool due = false;
-      clock.call_at(at, [&] { due = true; }, true);
-      while (!due && !stop) clock.run_one();
-      if (stop) break;
+      auto due = std::make_shared<bool>(false);  // the timer may outlive this iteration (a stop)
+      const TimerId t = clock.call_at(at, [due] { *due = true; }, true);
+      while (!*due && !stop) clock.run_one();
+      if (stop) {
+        clock.cancel(t);
+        break;
+      }
       if (bus->send(l.frame)) ++sent;
       else ++failed;
     }

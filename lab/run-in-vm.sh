@@ -16,7 +16,7 @@
 #             the caller merges them (2>&1) lines can interleave mid-line.
 #
 # Inside the VM: vcan0 is up (modules can, can-raw, can-dev, vcan loaded),
-# busybox applets and can-utils (candump, cansend, cangen) are on PATH; the
+# busybox applets and can-utils (candump, cansend, cangen, canplayer) are on PATH; the
 # program runs as root, in the host's current directory, stdin /dev/null.
 # Host packages (qemu-system-x86, busybox-static, cpio, can-utils, xz-utils)
 # are installed with apt-get if missing.
@@ -46,7 +46,7 @@ PROG_STDERR=/dev/console
 # modprobe; insmod needs each module's dependencies loaded first
 # (can-raw needs can, vcan needs can-dev).
 readonly MODULES=(can can-raw can-dev vcan)
-readonly CAN_TOOLS=(candump cansend cangen)
+readonly CAN_TOOLS=(candump cansend cangen canplayer)
 
 die() { echo "run-in-vm: $*" >&2; exit "$FAIL"; }
 log() { echo "run-in-vm: $*" >&2; }

@@ -18,7 +18,7 @@ stage "built build/ (Release, -Werror)"
 ctest --test-dir build --output-on-failure -j"$jobs"
 stage "build/ tests passed"
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZHIL_SANITIZE=ON -DZHIL_WERROR=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZHIL_SANITIZE=ON -DZHIL_WERROR=ON -DZHIL_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE no-sanitizer

@@ -62,7 +62,7 @@ class CanBus {
   // Delivers a received frame through the filters (on the loop thread).
   void deliver(const CanFrame& f, Time at) {
     ++counters_.rx;
-    if (logs_own_traffic_) log(f, at);
+    if (logs_own_traffic_) log_rx(f, at);
     if (!filters_.empty()) {
       bool pass = false;
       for (const CanFilter& x : filters_) pass = pass || x.passes(f);
@@ -71,7 +71,10 @@ class CanBus {
     if (receiver_) receiver_(f, at);
   }
   // Tells the bus logs (can_traffic.hpp); a virtual bus logs at its hub instead, once per frame.
-  void log(const CanFrame& f, Time at);
+  void log_tx(const CanFrame& f, Time at);
+  void log_rx(const CanFrame& f, Time at);
+  void log_attach();
+  void log_detach();
   bool logs_own_traffic_ = true;
   BusCounters counters_;
   Receiver receiver_;

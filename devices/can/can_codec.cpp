@@ -78,9 +78,15 @@ Status encode_signal(const DbcSignal& s, double value, CanFrame& f) {
     return Status::error("signal " + s.name + ": " + format_value(value) + " " + s.unit + " is outside [" + format_value(s.min) +
                          ", " + format_value(s.max) + "]");
   const double r = std::round((value - s.offset) / s.factor);
+  // The raw value must fit its bits: [lo, hi_excl). Exclusive, because 2^64 - 1 is not a double.
   const double lo = s.is_signed ? -std::ldexp(1.0, s.length - 1) : 0.0;
-  const double hi = s.is_signed ? std::ldexp(1.0, s.length - 1) - 1 : std::ldexp(1.0, s.length) - 1;
-  if (r < lo || r > hi)
+  const double hi_excl = s.is_signed ? std::ldexp(1.0, s.length - 1) : std::ldexp(1.0, s.length);
+  // What the receiver will decode must be inside the range too (rounding may step past max).
+  const double decoded = r * s.factor + s.offset;
+  if (s.has_range() && (decoded < s.min - tol || decoded > s.max + tol))
+    return Status::error("signal " + s.name + ": " + format_value(value) + " " + s.unit + " is outside [" + format_value(s.min) +
+                         ", " + format_value(s.max) + "] once rounded to its resolution");
+  if (!(r >= lo && r < hi_excl))
     return Status::error("signal " + s.name + ": " + format_value(value) + " " + s.unit + " does not fit its " +
                          std::to_string(s.length) + " bits (raw " + format_value(r) + ")");
   std::uint64_t raw = s.is_signed ? static_cast<std::uint64_t>(static_cast<std::int64_t>(r)) : static_cast<std::uint64_t>(r);

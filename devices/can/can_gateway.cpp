@@ -32,6 +32,7 @@ std::vector<std::pair<std::string, std::uint64_t>> CanGateway::io_counts() const
 }
 
 Status CanGateway::on_configure(DeviceContext& c) {
+  if (auto s = bus_needs_real_time(*inverter_side_, c.clock); !s) return s;
   if (auto s = DeviceDecorator::on_configure(c); !s) return s;
   limits_.clear();
   for (const CanMapEntry& e : map_->entries)
@@ -73,13 +74,20 @@ void CanGateway::from_pack(const CanFrame& in) {
   if (m) {
     for (const CanMapEntry& e : map_->entries) {
       if (e.message != m || e.clamp_to.empty()) continue;
+      std::uint64_t raw = 0;
+      if (!extract_raw(*e.dbc_signal, f, &raw)) {
+        ++dropped_;  // too short to hold the clamped field: nothing safe to forward
+        return;
+      }
       SignalValue v;
-      if (!decode_signal(*m, *e.dbc_signal, f, &v) || !v.present) continue;
+      const bool readable = decode_signal(*m, *e.dbc_signal, f, &v) && v.present;
       auto a = allowed_.find(e.clamp_to);
       const double allowed = pass_ && a != allowed_.end() && std::isfinite(a->second) ? std::max(0.0, a->second) : 0.0;
       clamped = true;
-      all_zero = all_zero && (v.value * e.factor <= 0 || allowed == 0);
-      if (v.value * e.factor <= allowed) continue;
+      all_zero = all_zero && ((readable && v.value * e.factor <= 0) || allowed == 0);
+      // A field that does not decode (out of its range, its invalid value, a short frame) is not
+      // passed on as it is: it carries the bench's limit too.
+      if (readable && v.value * e.factor <= allowed) continue;
       // Rewritten to the bench's limit; a value the field cannot carry is never forwarded.
       if (!encode_signal(*e.dbc_signal, allowed / e.factor, f)) {
         ++dropped_;
@@ -167,6 +175,8 @@ std::unique_ptr<Device> build_gateway(DeviceBuildContext& c) {
   const auto inv_spec = LinkRegistry::instance().parse(d.params["inverter_link"]);
   const auto* inv_link = dynamic_cast<const CanLink*>(inv_spec.get());
   if (!inv_link) d.params["inverter_link"].fail("inverter_link: a CAN link (can-virtual, socketcan, socketcand)");
+  claim_bus(c, *link, d.name, d.entry["link"]);
+  claim_bus(c, *inv_link, d.name + "-inverter", d.params["inverter_link"]);
   std::shared_ptr<const CanMap> map;
   try {
     map = std::make_shared<const CanMap>(load_can_map(resolve_can_map(*link, "battery-inverter-lv", d.entry.file()), 1));

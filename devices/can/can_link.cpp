@@ -72,6 +72,17 @@ const LinkRegistration kSocketcan("socketcan", [](const ConfigNode& n) {
 
 }  // namespace
 
+void claim_bus(DeviceBuildContext& c, const CanLink& link, const std::string& device, const ConfigNode& where) {
+  const std::string bus = link.type == "can-virtual" ? "virtual:" + virtual_bus_name(link, device)
+                          : link.type == "socketcan" ? "socketcan:" + link.socketcan.interface
+                                                     : "socketcand:" + link.socketcand.host + ":" + std::to_string(link.socketcand.port) +
+                                                           "/" + link.socketcand.bus;
+  auto owner = c.bench.part<std::string>("can.bus:" + bus, [&] { return std::make_shared<std::string>(c.device.name); });
+  if (*owner != c.device.name)
+    where.fail("device " + c.device.name + ": CAN bus " + bus.substr(bus.find(':') + 1) + " is already the bus of " + *owner +
+               "; one pack per bus (two packs send the same ids)");
+}
+
 std::string virtual_bus_name(const CanLink& link, const std::string& device) {
   if (link.bus.empty()) return "can-" + device;
   std::string b = link.bus;

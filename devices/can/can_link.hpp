@@ -14,6 +14,7 @@
 #include "devices/can/can_bus.hpp"
 #include "devices/can/socketcan_bus.hpp"
 #include "devices/can/socketcand_bus.hpp"
+#include "harness/device_registry.hpp"
 #include "harness/link.hpp"
 
 namespace zhil::can {
@@ -33,6 +34,9 @@ struct CanLink final : LinkSpec {
 std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device);
 // The virtual bus a device's link names.
 std::string virtual_bus_name(const CanLink& link, const std::string& device);
+// The bus `link` names for `device`, claimed for it on the bench: a second device on the same bus
+// (the same ids from two packs, each obeying the other's commands) is refused at the station entry.
+void claim_bus(DeviceBuildContext& c, const CanLink& link, const std::string& device, const ConfigNode& where);
 // The map's path, as for Modbus maps: a file relative to the station, or NAME looked up as
 // ../can/NAME.yaml beside the station and in the project's fixtures/can/.
 std::string resolve_can_map(const CanLink& link, const std::string& default_name, const std::string& station_file);

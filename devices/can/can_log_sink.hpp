@@ -30,6 +30,7 @@ class CanLogSink final : public RunSink {
   std::map<std::string, std::FILE*> files_;
   std::string error_;
   std::uint64_t frames_ = 0;
+  int token_ = 0;
 };
 
 // "can-<bus>.log" with anything but letters, digits, '-', '_' and '.' made '_'.

@@ -5,8 +5,15 @@
 #include <limits>
 
 #include "devices/can/can_codec.hpp"
+#include "devices/can/virtual_can_bus.hpp"
 
 namespace zhil::can {
+
+Status bus_needs_real_time(const CanBus& bus, const Clock& clock) {
+  if (clock.is_real_time() || dynamic_cast<const VirtualCanPort*>(&bus)) return Status::ok();
+  return Status::error("bus " + bus.name() + ": a SocketCAN or socketcand bus carries frames in real time only; run with "
+                       "--realtime (simulated time holds no clock for frames on a kernel or TCP socket)");
+}
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -34,6 +41,7 @@ std::vector<std::pair<std::string, std::uint64_t>> CanPackDriver::io_counts() co
 }
 
 Status CanPackDriver::on_configure(DeviceContext& c) {
+  if (auto s = bus_needs_real_time(*bus_, c.clock); !s) return s;
   SignalTable& t = c.signals;
   reads_.clear();
   writes_.clear();
@@ -229,7 +237,8 @@ Status CanPackDriver::send_commands(const std::vector<double>& values, bool safe
       const CanMapEntry& e = map_->entries[k];
       if (e.message != m) continue;
       double v = values[k];
-      if (e.role == CanRole::counter) v = counter_ % static_cast<int>(std::ldexp(1.0, std::min(e.dbc_signal->length, 16)));
+      if (e.role == CanRole::counter)
+        v = static_cast<double>(counter_ % static_cast<std::uint64_t>(std::ldexp(1.0, std::min(e.dbc_signal->length, 16))));
       else if (e.role == CanRole::init) v = safe && e.has_safe ? e.safe : e.init_value;
       else if (safe && e.has_safe) v = e.safe;
       if (std::isnan(v)) v = e.has_safe ? e.safe : 0.0;  // nothing commanded yet: its safe value

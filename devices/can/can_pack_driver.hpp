@@ -19,6 +19,9 @@
 
 namespace zhil::can {
 
+// Simulated time holds its clock only for buses in this process: a kernel or TCP bus needs real time.
+Status bus_needs_real_time(const CanBus& bus, const Clock& clock);
+
 class CanPackDriver : public Device {
  public:
   CanPackDriver(std::string name, std::string role, std::shared_ptr<const CanMap> map, std::shared_ptr<CanBus> bus);
@@ -62,7 +65,7 @@ class CanPackDriver : public Device {
   std::map<std::size_t, std::string> texts_;  // identity text entries, as received
   OpToken activation_token_ = 0;
   Duration watchdog_{0};
-  std::uint8_t counter_ = 0;
+  std::uint64_t counter_ = 0;
   TimerId activation_timer_ = kNoTimer, verify_timer_ = kNoTimer;
   Time verify_from_{0};
   bool open_ = false;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "devices/can/can_codec.hpp"
+#include "devices/can/can_pack_driver.hpp"
 
 namespace zhil::can {
 
@@ -19,6 +20,7 @@ CanPackSimulator::CanPackSimulator(std::shared_ptr<const CanMap> map, std::uniqu
 CanPackSimulator::~CanPackSimulator() { detach(); }
 
 Status CanPackSimulator::configure(Clock& clock, Duration watchdog) {
+  if (auto s = bus_needs_real_time(*bus_, clock); !s) return s;
   clock_ = &clock;
   DeviceContext ctx{table_, clock, watchdog};
   sim_->set_observer(this, 0);
@@ -93,6 +95,7 @@ void CanPackSimulator::send_cycle(const DbcMessage* m) {
   // A simulated communication loss (fault.comm_loss): the BMS falls silent.
   if (stimulus("fault.comm_loss") > 0.5) return;
   refresh(now);
+  keep_itself_on(now);
   // One frame per multiplexer value the map uses (every module), else one frame.
   std::vector<int> selectors{-1};
   if (const DbcSignal* mux = m->multiplexor()) {
@@ -102,6 +105,7 @@ void CanPackSimulator::send_cycle(const DbcMessage* m) {
           std::find(selectors.begin(), selectors.end(), e.dbc_signal->mux_value) == selectors.end())
         selectors.push_back(e.dbc_signal->mux_value);
     (void)mux;
+    if (selectors.empty()) selectors.push_back(-1);  // only the message's plain signals are mapped
   }
   for (int sel : selectors) {
     CanFrame f = blank_frame(*m);
@@ -145,6 +149,20 @@ void CanPackSimulator::send_cycle(const DbcMessage* m) {
     }
     if (send) (void)bus_->send(f);
   }
+}
+
+void CanPackSimulator::keep_itself_on(Time now) {
+  // A BMS on a protocol with no command frame (the low-voltage set) closes its own contactor and
+  // keeps it closed: nothing on the bus could ask. Its own watchdog sees it as its controller.
+  if (!map_->command_messages.empty() || sim_->state() != DeviceState::active) return;
+  const SignalId cmd = table_.find(sim_->name() + ".contactor_cmd.applied");
+  if (cmd == kNoSignal) return;
+  table_.set_value(cmd, 1.0);
+  for (const char* lim : {".i_charge_allowed", ".i_discharge_allowed"}) {
+    const SignalId id = table_.find(sim_->name() + lim);
+    if (id != kNoSignal) table_.set_value(id, 1e9);  // its own limits are the only bound
+  }
+  (void)sim_->start_write(now);
 }
 
 void CanPackSimulator::on_frame(const CanFrame& f, Time at) {

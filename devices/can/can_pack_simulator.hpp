@@ -41,6 +41,7 @@ class CanPackSimulator final : private DeviceObserver {
   void send_cycle(const DbcMessage* m);
   void on_frame(const CanFrame& f, Time at);
   void refresh(Time now);
+  void keep_itself_on(Time now);
 
   std::shared_ptr<const CanMap> map_;
   std::unique_ptr<Device> sim_;

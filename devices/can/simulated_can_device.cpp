@@ -106,6 +106,7 @@ std::unique_ptr<Device> on_can_bus(DeviceBuildContext& c, sim::SimulatedModel mo
   auto* pm = std::get_if<sim::PackModel*>(&model);
   if (!pm) d.entry["link"].fail("device " + d.name + ": only a simulated pack is put on a CAN bus; use in-process");
   const sim::PackParams& params = (*pm)->params();
+  claim_bus(c, link, d.name, d.entry["link"]);
   std::shared_ptr<const CanMap> map;
   try {
     map = std::make_shared<const CanMap>(load_can_map(resolve_can_map(link, "zinc-halogen-hv", d.entry.file()), params.modules));
@@ -144,6 +145,7 @@ std::unique_ptr<Device> build_can_bms(DeviceBuildContext& c) {
   const auto* link = dynamic_cast<const CanLink*>(d.link.get());
   if (!link) d.entry["link"].fail("device " + d.name + ": a can-bms is reached over socketcan, socketcand or can-virtual");
   if (d.params.defined()) d.params.expect_keys({"modules"});
+  claim_bus(c, *link, d.name, d.entry["link"]);
   const int modules = d.params.defined() && d.params.has("modules") ? static_cast<int>(d.params["modules"].as_integer(1, 255)) : 1;
   std::shared_ptr<const CanMap> map;
   try {

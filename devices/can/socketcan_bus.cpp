@@ -114,6 +114,7 @@ Status SocketCanBus::open(Clock& clock) {
   impl_ = std::make_shared<Impl>(clock.io());
   impl_->fd.assign(s);
   state_ = BusState::active;
+  log_attach();
   on_readable();
   return Status::ok();
 }
@@ -122,6 +123,7 @@ void SocketCanBus::close() {
   if (clock_ && restart_timer_) clock_->cancel(restart_timer_);
   restart_timer_ = 0;
   if (impl_) {
+    log_detach();
     *impl_->alive = false;
     boost::system::error_code ignored;
     impl_->fd.close(ignored);
@@ -217,7 +219,7 @@ Status SocketCanBus::send(const CanFrame& frame) {
     return failed(ep_.interface, "write", err);
   }
   ++counters_.tx;
-  log(frame, clock_->now());
+  log_tx(frame, clock_->now());
   return Status::ok();
 }
 

@@ -13,6 +13,10 @@ namespace zhil::can {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+constexpr std::size_t kMaxClientQueue = 256 * 1024;
+}  // namespace
+
 struct SocketcandBus::Impl : std::enable_shared_from_this<SocketcandBus::Impl> {
   enum class Step : std::uint8_t { closed, connecting, hi, open, raw, up, waiting };
   SocketcandBus* owner = nullptr;
@@ -101,6 +105,11 @@ struct SocketcandBus::Impl : std::enable_shared_from_this<SocketcandBus::Impl> {
       default: return;
     }
   }
+  std::size_t queued_bytes() const {
+    std::size_t n = 0;
+    for (const std::string& s : out) n += s.size();
+    return n;
+  }
   void write(std::string text) {
     out.push_back(std::move(text));
     if (!writing) pump(generation);
@@ -148,12 +157,14 @@ std::string SocketcandBus::name() const { return impl_->where() + "/" + impl_->e
 
 Status SocketcandBus::open(Clock& clock) {
   impl_->clock = &clock;
+  log_attach();
   impl_->backoff = Duration{0};
   impl_->connect();
   return Status::ok();
 }
 
 void SocketcandBus::close() {
+  if (impl_->step != Impl::Step::closed) log_detach();
   if (impl_->clock && impl_->retry_timer) impl_->clock->cancel(impl_->retry_timer);
   impl_->retry_timer = 0;
   impl_->step = Impl::Step::closed;
@@ -161,15 +172,24 @@ void SocketcandBus::close() {
   boost::system::error_code ignored;
   if (impl_->socket) impl_->socket->close(ignored);
   if (impl_->resolver) impl_->resolver->cancel();
+  // Not kept past the run's io_context (the bus may outlive the run that opened it).
+  impl_->socket.reset();
+  impl_->resolver.reset();
+  impl_->out.clear();
+  impl_->writing = false;
 }
 
 Status SocketcandBus::send(const CanFrame& frame) {
   if (impl_->step != Impl::Step::up)
     return Status::error("bus " + name() + " is not connected" + (impl_->last_error.empty() ? "" : " (" + impl_->last_error + ")"));
   if (frame.error || frame.remote) return Status::error("bus " + name() + ": socketcand raw mode sends data frames only");
+  if (impl_->queued_bytes() > kMaxClientQueue) {
+    ++counters_.dropped;  // the server stopped reading: refuse rather than grow without bound
+    return Status::error("bus " + name() + ": the server is not reading (" + std::to_string(impl_->queued_bytes()) + " bytes queued)");
+  }
   impl_->write(format_send(frame));
   ++counters_.tx;
-  log(frame, impl_->clock->now());
+  log_tx(frame, impl_->clock->now());
   return Status::ok();
 }
 

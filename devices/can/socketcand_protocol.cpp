@@ -191,7 +191,7 @@ std::string format_frame(const CanFrame& f, double seconds) {
     ++secs;
   }
   int n = f.extended ? std::snprintf(b, sizeof b, "< frame %08X %lld.%06lld ", f.id, secs, usec)
-                     : std::snprintf(b, sizeof b, "< frame %X %lld.%06lld ", f.id, secs, usec);
+                     : std::snprintf(b, sizeof b, "< frame %03X %lld.%06lld ", f.id, secs, usec);
   for (std::uint8_t k = 0; k < f.len && k < 8; ++k) n += std::snprintf(b + n, sizeof b - static_cast<std::size_t>(n), "%02X", f.data[k]);
   std::snprintf(b + n, sizeof b - static_cast<std::size_t>(n), " >");
   return b;
@@ -199,7 +199,9 @@ std::string format_frame(const CanFrame& f, double seconds) {
 
 std::string format_send(const CanFrame& f) {
   char b[96];
-  int n = f.extended ? std::snprintf(b, sizeof b, "< send %08X %u", f.id, f.len) : std::snprintf(b, sizeof b, "< send %X %u", f.id, f.len);
+  // Standard ids in three digits, as linux-can's socketcand writes them (a reader may take any
+  // other length for a 29-bit id).
+  int n = f.extended ? std::snprintf(b, sizeof b, "< send %08X %u", f.id, f.len) : std::snprintf(b, sizeof b, "< send %03X %u", f.id, f.len);
   for (std::uint8_t k = 0; k < f.len && k < 8; ++k) n += std::snprintf(b + n, sizeof b - static_cast<std::size_t>(n), " %02X", f.data[k]);
   std::snprintf(b + n, sizeof b - static_cast<std::size_t>(n), " >");
   return b;

@@ -72,6 +72,7 @@ struct SocketcandServer::Impl : std::enable_shared_from_this<SocketcandServer::I
           return;
         }
         case K::rawmode:
+          if (!server->running) return;  // stopped meanwhile
           if (!port) {
             queue("< error open a bus first >");
             return;
@@ -215,6 +216,8 @@ void SocketcandServer::stop() {
       s->socket.close(ec);
     }
   impl_->sessions.clear();
+  impl_->acceptor.reset();  // not kept past the run's io_context
+  impl_->clock = nullptr;
 }
 
 const SocketcandServerCounters& SocketcandServer::counters() const { return impl_->counters; }

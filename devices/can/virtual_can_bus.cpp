@@ -96,7 +96,10 @@ Status VirtualCanHub::transmit(VirtualCanPort* from, const CanFrame& frame) {
 
 VirtualCanPort::VirtualCanPort(std::string bus_name) : hub_(VirtualCanHub::get(bus_name)) { logs_own_traffic_ = false; }
 
-void CanBus::log(const CanFrame& f, Time at) { CanTraffic::instance().record(name(), f, at); }
+void CanBus::log_tx(const CanFrame& f, Time at) { CanTraffic::instance().record_tx(name(), f, at); }
+void CanBus::log_rx(const CanFrame& f, Time at) { CanTraffic::instance().record_rx(name(), f, at, this); }
+void CanBus::log_attach() { CanTraffic::instance().attach(name(), this); }
+void CanBus::log_detach() { CanTraffic::instance().detach(name(), this); }
 
 VirtualCanPort::~VirtualCanPort() { close(); }
 

@@ -112,6 +112,9 @@ tx.shutdown(); rx.shutdown()
     assert values["BatteryTemperature"] == pytest.approx(24.6)
 
 
+# Verdicts, not memory: 16 packs' frames through the codec run slowly under the sanitizers, and the
+# same code is covered there by the fault suite and the byte-repeatability test.
+@pytest.mark.skipif(os.environ.get("ZHIL_SANITIZED") == "1", reason="a behavioural comparison; minutes under the sanitizers")
 def test_suite_scenario_on_virtual_can_buses_gives_the_in_process_verdicts_and_logs(zhil, tmp_path):
     verdicts = {}
     for station in ("simulated", "simulated-can"):
@@ -228,11 +231,14 @@ def free_port():
 
 
 def test_gateway_rewrites_the_bms_limits_to_the_benchs_and_drops_what_its_map_does_not_allow(zhil, tmp_path):
-    """zhil between a 48 V pack's bus and its inverter's (two virtual buses served over socketcand):
-    a python-can "pack" sends the low-voltage frames with its BMS allowing 100 A / 150 A; a python-can
-    "inverter" on the other bus must see at most the station's 60 A / 95 A, and 0 A once the run ends
-    in the safe state; a stray command from the inverter never reaches the pack."""
-    serve, port = start("can", "serve", "--socketcand", "127.0.0.1:0", "--bus", "pack0", "--bus", "inv0")
+    """zhil between a 48 V pack's bus and its inverter's: the simulated 48 V pack (one 10 kWh module)
+    on the low-voltage frames on one virtual bus (zhil sim pack --socketcand), a python-can "inverter"
+    on another (zhil can serve). The pack's BMS allows 60 A / 95 A; the bench allows 20 A / 30 A: the
+    inverter must never see more, and 0 A once the run ends in its safe state; the inverter's own
+    frames never reach the pack's bus."""
+    pack, pack_port = start("sim", "pack", "--socketcand", "127.0.0.1:0", "--can-map", "battery-inverter-lv",
+                            "--fixture", str(ROOT / "fixtures/packs/zh-10kwh-1m.yaml"))
+    serve, port = start("can", "serve", "--socketcand", "127.0.0.1:0", "--bus", "inv0")
     mb = free_port()
     peer = subprocess.Popen([PY, str(ROOT / "tests/e2e/peers/pymodbus_sunspec_inverter.py"), str(mb)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -256,81 +262,81 @@ devices:
   - name: gw1
     role: pack
     model: can-gateway
-    link: {{type: socketcand, host: 127.0.0.1, port: {port}, bus: pack0}}
+    link: {{type: socketcand, host: 127.0.0.1, port: {pack_port}, bus: can0}}
     params: {{inverter_link: {{type: socketcand, host: 127.0.0.1, port: {port}, bus: inv0}}}}
-    limits: {{i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
+    limits: {{i_charge_max: 20 A, i_discharge_max: 30 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}
 """)
     scenario = tmp_path / "gw-scenario.yaml"
     scenario.write_text(f"""scenario: gateway
-description: 4 s in real time with zhil as the gateway
+description: 5 s in real time with zhil as the gateway
 station: {station}
-duration: 4 s
+duration: 5 s
 record_interval: 100 ms
 checks:
   - name: pack_answers
     always: "run.gw1.comm_ok > 0.5"
 """)
-    pack = subprocess.Popen([PY, "-c", f"""
-import can, time, json
-bus = can.Bus(interface="socketcand", channel="pack0", host="127.0.0.1", port={port})
-print("ready", flush=True)
-strays = 0
-t0 = time.time()
-while time.time() - t0 < 30:
-    for i, d in [(0x351, bytes.fromhex("3802E803DC05B801")), (0x355, bytes([50, 0, 99, 0])),
-                 (0x356, bytes.fromhex("6F1483FFF6000000"))]:
-        bus.send(can.Message(arbitration_id=i, data=d, is_extended_id=False))
-    m = bus.recv(0.1)
-    while m is not None:
-        strays += 1
-        m = bus.recv(0)
-    if __import__("os").path.exists("{tmp_path}/stop"):
-        break
-print(json.dumps({{"strays": strays}}), flush=True)
-bus.shutdown()
-"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Sniffers that zhil did not write: the inverter (sends a keep-alive zhil must not pass on, and
+    # records the limits it is given), and a listener on the pack's bus (counts the keep-alives).
     inverter = subprocess.Popen([PY, "-c", f"""
 import can, time, json, os
 bus = can.Bus(interface="socketcand", channel="inv0", host="127.0.0.1", port={port})
 print("ready", flush=True)
 limits = []
-t0 = time.time()
-while time.time() - t0 < 30 and not os.path.exists("{tmp_path}/stop"):
-    bus.send(can.Message(arbitration_id=0x305, data=[0] * 8, is_extended_id=False))  # an inverter keep-alive
+while not os.path.exists("{tmp_path}/stop"):
+    bus.send(can.Message(arbitration_id=0x305, data=[0] * 8, is_extended_id=False))
     m = bus.recv(0.1)
     while m is not None:
         if m.arbitration_id == 0x351:
             d = m.data
-            limits.append([(d[2] | d[3] << 8) / 10, (d[4] | d[5] << 8) / 10, (d[0] | d[1] << 8) / 10])
+            limits.append([(d[2] | d[3] << 8) / 10, (d[4] | d[5] << 8) / 10])
         m = bus.recv(0)
 print(json.dumps({{"limits": limits}}), flush=True)
 bus.shutdown()
 """], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sniffer = subprocess.Popen([PY, "-c", f"""
+import can, json, os
+bus = can.Bus(interface="socketcand", channel="can0", host="127.0.0.1", port={pack_port})
+print("ready", flush=True)
+strays = bms = 0
+while not os.path.exists("{tmp_path}/stop"):
+    m = bus.recv(0.1)
+    if m is None: continue
+    if m.arbitration_id == 0x305: strays += 1
+    if m.arbitration_id == 0x351: bms = list(m.data)
+print(json.dumps({{"strays": strays, "bms": bms}}), flush=True)
+bus.shutdown()
+"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert pack.stdout.readline().strip() == "ready"
         assert inverter.stdout.readline().strip() == "ready"
+        assert sniffer.stdout.readline().strip() == "ready"
         r = zhil("run", scenario, "--realtime", "--out", tmp_path / "out", timeout=120)
     finally:
         (tmp_path / "stop").write_text("1")
-        pack_out, pack_err = pack.communicate(timeout=60)
         inv_out, inv_err = inverter.communicate(timeout=60)
+        sn_out, sn_err = sniffer.communicate(timeout=60)
         peer.terminate()
         peer.wait(timeout=10)
         stop(serve)
+        stop(pack)
     assert r.returncode == 0, r.stdout + r.stderr
     limits = json.loads(inv_out.strip().splitlines()[-1])["limits"]
-    assert len(limits) > 20, inv_out + inv_err
-    # Never more than the bench allows; the BMS's own 100 A / 150 A rewritten to 60 A / 95 A while
-    # the run went; the charge voltage limit (not clamped) passed unchanged.
-    assert all(c <= 60 and d <= 95 for c, d, _ in limits), limits
-    assert [60.0, 95.0, 56.8] in limits, limits
-    assert limits[-1][:2] == [0.0, 0.0], limits[-5:]  # the safe state at the end
-    assert json.loads(pack_out.strip().splitlines()[-1])["strays"] == 0, pack_out + pack_err
+    assert len(limits) >= 4, inv_out + inv_err
+    # The BMS's own limits (from the simulated module's BMS, as the pack's bus carries them)...
+    sniffed = json.loads(sn_out.strip().splitlines()[-1])
+    bms = sniffed["bms"]
+    assert (bms[2] | bms[3] << 8) / 10 > 20 and (bms[4] | bms[5] << 8) / 10 > 30, bms
+    # ...never reach the inverter: at most the bench's, rewritten while the run went, 0 at the end.
+    assert all(c <= 20 and d <= 30 for c, d in limits), limits
+    assert [20.0, 30.0] in limits, limits
+    assert limits[-1] == [0.0, 0.0], limits[-5:]
+    assert sniffed["strays"] == 0, sn_out + sn_err
     rec = json.loads((tmp_path / "out" / "record.json").read_text())
     gw = next(d for d in rec["devices"] if d["name"] == "gw1")
-    assert gw["io"]["gateway limits rewritten"] > 20 and gw["io"]["gateway frames dropped"] > 0, gw["io"]
-    # The pack's signals decoded from the same frames, as the gateway saw them.
+    assert gw["io"]["gateway limits rewritten"] >= 4 and gw["io"]["gateway frames dropped"] > 0, gw["io"]
+    assert gw["identity"] == "ZHIL", gw
+    assert next(s for s in rec["safe_state"] if s["device"] == "gw1")["verified"]
+    # The pack's signals, decoded by the gateway from the frames it forwards: a 30-cell module.
     import pandas
     ts = pandas.read_csv(tmp_path / "out" / "timeseries.csv")
-    assert ts["gw1.v"].iloc[-1] == pytest.approx(52.31) and ts["gw1.i"].iloc[-1] == pytest.approx(-12.5)
-    assert ts["gw1.i_charge_limit"].iloc[-1] == pytest.approx(100.0) and ts["gw1.soc"].iloc[-1] == pytest.approx(0.5)
+    assert 45 < ts["gw1.v"].iloc[-1] < 60 and 0 < ts["gw1.soc"].iloc[-1] < 1, ts[["gw1.v", "gw1.soc"]].tail()

@@ -195,7 +195,8 @@ TEST(Socketcand, MessagesAreTakenFromAStreamAndMalformedOnesCounted) {
   EXPECT_TRUE(msg.frame.extended);
   EXPECT_EQ(msg.frame.id, 0x1ABCDEF0u);
   EXPECT_EQ(format_frame(msg.frame, 1700000000.123456), "< frame 1ABCDEF0 1700000000.123456 DEADBEEF >");
-  EXPECT_EQ(format_send(frame(0x35, {1, 2})), "< send 35 2 01 02 >");
+  EXPECT_EQ(format_send(frame(0x35, {1, 2})), "< send 035 2 01 02 >");
+  EXPECT_EQ(format_frame(frame(0x51, {}), 2.5), "< frame 051 2.500000  >");
   std::string overlong = "<" + std::string(400, 'x');
   (void)take_messages(overlong, &bad);
   EXPECT_TRUE(overlong.empty());

@@ -187,5 +187,24 @@ TEST(SocketCan, CanUtilsSeeZhilsFramesAndZhilSeesTheirs) {
   EXPECT_EQ(to_compact(got.back()), "35E#5A494E43");
 }
 
+TEST(SocketCan, CanplayerPlaysAZhilLogOntoTheBus) {
+  // A run's bus log (candump format, run-relative times, the virtual bus's name) played by can-utils'
+  // canplayer onto vcan0, read back by zhil.
+  const char* log = "/tmp/zhil-can-pack1.log";
+  std::FILE* f = std::fopen(log, "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("(0.000000) can-pack1 4C1#AB2100007017FF41\n(0.010000) can-pack1 4C0#58024003FFFFFFFF\n", f);
+  std::fclose(f);
+  Loop l;
+  SocketCanBus a({kIf});
+  std::vector<CanFrame> got;
+  a.set_receiver([&](const CanFrame& fr, Time) { got.push_back(fr); });
+  ASSERT_TRUE(a.open(l.clock));
+  ASSERT_EQ(std::system("canplayer vcan0=can-pack1 -I /tmp/zhil-can-pack1.log"), 0);
+  ASSERT_TRUE(l.until([&] { return got.size() == 2; }));
+  EXPECT_EQ(to_compact(got[0]), "4C1#AB2100007017FF41");
+  EXPECT_EQ(to_compact(got[1]), "4C0#58024003FFFFFFFF");
+}
+
 }  // namespace
 }  // namespace zhil::can
