@@ -1,4 +1,6 @@
 #include "devices/can/can_log_sink.hpp"
+#include "devices/can/can_pack_driver.hpp"
+#include "harness/device_decorator.hpp"
 #include "lab/run_preparation.hpp"
 
 #include <cinttypes>
@@ -27,6 +29,13 @@ ResourceEstimate estimate(const PreparedRun& p, const RunOptions& opt) {
   e.rows = static_cast<std::uint64_t>(p.scenario.duration / std::max(interval, cycle)) + 1;
   e.columns = select_signals(run.signals(), p.scenario.record).size();
   e.output_bytes = (64u << 10) + e.rows * ((e.columns + 1) * kBytesPerValue + 1);
+  // The bus logs: every frame of every CAN pack, a line of about 45 bytes each.
+  for (const auto& d : p.bench.devices) {
+    const Device* dev = d.get();
+    while (auto* dec = dynamic_cast<const DeviceDecorator*>(dev)) dev = &const_cast<DeviceDecorator*>(dec)->inner();
+    if (auto* can = dynamic_cast<const can::CanPackDriver*>(dev))
+      e.output_bytes += static_cast<std::uint64_t>(can->map().frames_per_second(cycle) * to_seconds(p.scenario.duration) * 45.0);
+  }
   e.memory_bytes = run.signals().size() * kBytesPerSignal + (2u << 20);  // + the time series' batch
   e.memory_bytes += p.bench.memory_bytes;
   for (const DerivedSpec& d : p.scenario.derived)
@@ -91,7 +100,7 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
     throw ConfigError((p->scenario.duration_where.empty() ? p->scenario.file + ":1:1" : p->scenario.duration_where) +
                       ": this run would write about " + human_bytes(e.output_bytes) + " (" +
                       std::to_string(e.rows) + " rows of " + std::to_string(e.columns) +
-                      " signals in timeseries.csv), over the limit of " + human_bytes(rq.limits.max_output_bytes) +
+                      " signals in timeseries.csv, and the CAN bus logs), over the limit of " + human_bytes(rq.limits.max_output_bytes) +
                       ": record fewer signals (record:) or less often (record_interval:), or raise the limit "
                       "with --max-output");
   if (e.memory_bytes > rq.limits.max_memory_bytes)

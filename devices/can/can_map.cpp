@@ -18,6 +18,21 @@ double CanMapEntry::hi() const {
   return std::max(dbc_signal->min * factor, dbc_signal->max * factor);
 }
 
+double CanMap::frames_per_second(Duration command_cycle) const {
+  double fps = 0;
+  for (const DbcMessage* m : read_messages) {
+    std::vector<int> sels;
+    for (const CanMapEntry& e : entries)
+      if (e.message == m && e.dbc_signal->mux == DbcSignal::Mux::multiplexed &&
+          std::find(sels.begin(), sels.end(), e.dbc_signal->mux_value) == sels.end())
+        sels.push_back(e.dbc_signal->mux_value);
+    const double cycle = to_seconds(m->cycle > Duration{0} ? m->cycle : std::chrono::seconds(1));
+    fps += static_cast<double>(std::max<std::size_t>(1, sels.size())) / cycle;
+  }
+  if (command_cycle > Duration{0}) fps += static_cast<double>(command_messages.size()) / to_seconds(command_cycle);
+  return fps;
+}
+
 Duration CanMap::timeout_of(const DbcMessage& m) {
   if (m.timeout > Duration{0}) return m.timeout;
   if (m.cycle > Duration{0}) return 3 * m.cycle;

@@ -66,6 +66,9 @@ struct CanMap {
   std::vector<const DbcMessage*> read_messages, command_messages;
   // How long a receiver waits for a message before its signals go stale.
   static Duration timeout_of(const DbcMessage& m);
+  // Frames per second on the bus: the read messages at their cycle times (a multiplexed one once
+  // per multiplexer value the map uses), the command messages once per `command_cycle`.
+  double frames_per_second(Duration command_cycle) const;
 };
 
 // Loads the map with its DBC and expands per-module entries for `modules` modules. Errors throw
