@@ -33,7 +33,7 @@ ResourceEstimate estimate(const PreparedRun& p, const RunOptions& opt) {
   for (const auto& d : p.bench.devices) {
     const Device* dev = d.get();
     while (auto* dec = dynamic_cast<const DeviceDecorator*>(dev)) dev = &const_cast<DeviceDecorator*>(dec)->inner();
-    if (auto* can = dynamic_cast<const can::CanPackDriver*>(dev))
+    if (auto* can = dynamic_cast<const can::CanPackDriver*>(dev); can && const_cast<can::CanPackDriver*>(can)->bus().logged())
       e.output_bytes += static_cast<std::uint64_t>(can->map().frames_per_second(cycle) * to_seconds(p.scenario.duration) * 45.0);
   }
   e.memory_bytes = run.signals().size() * kBytesPerSignal + (2u << 20);  // + the time series' batch

@@ -56,6 +56,9 @@ class CanBus {
   void set_receiver(Receiver r) { receiver_ = std::move(r); }
   void set_filters(std::vector<CanFilter> filters) { filters_ = std::move(filters); }
   virtual BusState state() const = 0;
+  // Whether the run's bus logs get this bus's frames (link `log: false` turns them off).
+  virtual void set_logged(bool on) { logs_own_traffic_ = on; }
+  virtual bool logged() const { return logs_own_traffic_; }
   const BusCounters& counters() const { return counters_; }
 
  protected:

@@ -15,6 +15,7 @@ bool is_file(const std::string& p) {
 }
 
 void parse_common(const ConfigNode& n, CanLink& l) {
+  if (n.has("log")) l.log = n["log"].as_bool();
   if (n.has("map")) {
     l.map = n["map"].as_string();
     l.map_where = n["map"].where();
@@ -25,7 +26,7 @@ const LinkRegistration kVirtual("can-virtual", [](const ConfigNode& n) {
   auto l = std::make_shared<CanLink>();
   l->type = "can-virtual";
   l->where = n.where();
-  n.expect_keys({"type", "bus", "serve", "serve_address", "map"});
+  n.expect_keys({"type", "bus", "serve", "serve_address", "map", "log"});
   parse_common(n, *l);
   if (n.has("bus")) {
     l->bus = n["bus"].as_string();
@@ -40,7 +41,7 @@ const LinkRegistration kSocketcand("socketcand", [](const ConfigNode& n) {
   auto l = std::make_shared<CanLink>();
   l->type = "socketcand";
   l->where = n.where();
-  n.expect_keys({"type", "host", "port", "bus", "backoff", "map"});
+  n.expect_keys({"type", "host", "port", "bus", "backoff", "map", "log"});
   parse_common(n, *l);
   l->socketcand.host = n.require("host").as_string();
   if (n.has("port")) l->socketcand.port = static_cast<int>(n["port"].as_integer(1, 65535));
@@ -61,7 +62,7 @@ const LinkRegistration kSocketcan("socketcan", [](const ConfigNode& n) {
   auto l = std::make_shared<CanLink>();
   l->type = "socketcan";
   l->where = n.where();
-  n.expect_keys({"type", "interface", "bitrate", "map"});
+  n.expect_keys({"type", "interface", "bitrate", "map", "log"});
   parse_common(n, *l);
   l->socketcan.interface = n.require("interface").as_string();
   if (l->socketcan.interface.empty() || l->socketcan.interface.size() > 15) n["interface"].fail("interface: a name of 1 to 15 characters");
@@ -91,9 +92,12 @@ std::string virtual_bus_name(const CanLink& link, const std::string& device) {
 }
 
 std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device) {
-  if (link.type == "socketcand") return std::make_shared<SocketcandBus>(link.socketcand);
-  if (link.type == "socketcan") return std::make_shared<SocketCanBus>(link.socketcan);
-  return std::make_shared<VirtualCanPort>(virtual_bus_name(link, device));
+  std::shared_ptr<CanBus> bus;
+  if (link.type == "socketcand") bus = std::make_shared<SocketcandBus>(link.socketcand);
+  else if (link.type == "socketcan") bus = std::make_shared<SocketCanBus>(link.socketcan);
+  else bus = std::make_shared<VirtualCanPort>(virtual_bus_name(link, device));
+  bus->set_logged(link.log);
+  return bus;
 }
 
 std::string resolve_can_map(const CanLink& link, const std::string& default_name, const std::string& station_file) {

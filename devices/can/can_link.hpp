@@ -28,6 +28,7 @@ struct CanLink final : LinkSpec {
   std::string map;
   std::string map_where;
   int modules = 0;
+  bool log = true;                 // the run's bus log (DIR/can-<bus>.log) gets its frames
 };
 
 // A new endpoint on the link's bus for `device` (each device, and a simulator's own node, gets its own).

@@ -219,7 +219,7 @@ Status SocketCanBus::send(const CanFrame& frame) {
     return failed(ep_.interface, "write", err);
   }
   ++counters_.tx;
-  log_tx(frame, clock_->now());
+  if (logs_own_traffic_) log_tx(frame, clock_->now());
   return Status::ok();
 }
 

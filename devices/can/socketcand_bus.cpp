@@ -189,7 +189,7 @@ Status SocketcandBus::send(const CanFrame& frame) {
   }
   impl_->write(format_send(frame));
   ++counters_.tx;
-  log_tx(frame, impl_->clock->now());
+  if (logs_own_traffic_) log_tx(frame, impl_->clock->now());
   return Status::ok();
 }
 

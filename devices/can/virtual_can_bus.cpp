@@ -86,7 +86,7 @@ Status VirtualCanHub::transmit(VirtualCanPort* from, const CanFrame& frame) {
   }
   ++from->counters_.tx;
   const Time at = from->clock_ ? from->clock_->now() : Time{0};
-  CanTraffic::instance().record(name_, f, at);
+  if (logged_) CanTraffic::instance().record(name_, f, at);
   // Copied: a receiver may open or close ports while frames are delivered.
   const std::vector<VirtualCanPort*> ports = ports_;
   for (VirtualCanPort* p : ports)

@@ -40,6 +40,8 @@ class VirtualCanHub {
   const BusFaults& faults() const { return faults_; }
   // Frames the faults changed or dropped, and frames lost to a babbling node.
   std::uint64_t faulted() const { return faulted_; }
+  void set_logged(bool on) { logged_ = on; }
+  bool logged() const { return logged_; }
 
   explicit VirtualCanHub(std::string name) : name_(std::move(name)) {}
 
@@ -55,6 +57,7 @@ class VirtualCanHub {
   std::map<std::uint32_t, CanFrame> frozen_;  // per frozen id, the frame repeated
   std::map<std::uint32_t, CanFrame> last_;    // per id, the last frame delivered
   std::uint64_t faulted_ = 0;
+  bool logged_ = true;
 };
 
 class VirtualCanPort final : public CanBus {
@@ -66,6 +69,8 @@ class VirtualCanPort final : public CanBus {
   void close() override;
   Status send(const CanFrame& frame) override;
   BusState state() const override;
+  void set_logged(bool on) override { hub_->set_logged(on); }
+  bool logged() const override { return hub_->logged(); }
   VirtualCanHub& hub() { return *hub_; }
 
  private:
