@@ -1,5 +1,7 @@
 #include "lab/can_tools.hpp"
 
+#include "lab/run_until_signal.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
@@ -148,15 +150,7 @@ int run_can_serve(const std::string& socketcand, const std::vector<std::string>&
     for (const auto& b : buses) names += (names.empty() ? "" : ", ") + b;
     std::cout << "zhil can serve: virtual bus " << names << " serving socketcand on " << socketcand.substr(0, colon) << ":" << server.port()
               << std::endl;
-    bool stop = false;
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-      if (!ec) {
-        std::cout << "zhil can serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
-        stop = true;
-      }
-    });
-    while (!stop) io.run_one();
+    run_until_signal(clock, "zhil can serve");
     server.stop();
     return 0;
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "lab/simulator_server.hpp"
 
+#include "lab/run_until_signal.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
@@ -71,15 +73,7 @@ int serve_pack_on_can(const SimulatorServerOptions& o) {
   clock.call_after(std::chrono::milliseconds(100), tick);
   std::cout << "zhil sim: pack (" << map->name << ", virtual bus can0) serving socketcand on " << o.socketcand.substr(0, colon) << ":"
             << server.port() << std::endl;
-  bool stop = false;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (!ec) {
-      std::cout << "zhil sim: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
-      stop = true;
-    }
-  });
-  while (!stop) clock.run_one();
+  run_until_signal(clock, "zhil sim");
   server.stop();
   node.detach();
   return 0;
@@ -144,15 +138,7 @@ int run_simulator_server(const SimulatorServerOptions& o) {
     if (units.size() > 1) unit_text += ".." + std::to_string(units.back());
     std::cout << "zhil sim: " << o.kind << " (" << map->name << ", unit " << unit_text << ") serving on " << where << std::endl;
 
-    bool stop = false;
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-      if (!ec) {
-        std::cout << "zhil sim: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
-        stop = true;
-      }
-    });
-    while (!stop) clock.run_one();
+    run_until_signal(clock, "zhil sim");
     if (tcp) tcp->stop();
     if (rtu) rtu->stop();
     backend.detach();

@@ -1,8 +1,22 @@
 #include "devices/can/can_frame.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace zhil::can {
+
+std::string format_seconds_micros(double seconds) {
+  const double whole = std::floor(seconds);
+  long long usec = std::llround((seconds - whole) * 1e6);
+  long long secs = static_cast<long long>(whole);
+  if (usec >= 1000000) {  // rounded up to the next second
+    usec -= 1000000;
+    ++secs;
+  }
+  char b[48];
+  std::snprintf(b, sizeof b, "%lld.%06lld", secs, usec);
+  return b;
+}
 
 std::string to_compact(const CanFrame& f) {
   char b[48];

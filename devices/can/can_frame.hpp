@@ -32,6 +32,9 @@ struct TimedFrame {
   CanFrame frame;
 };
 
+// "1700000000.123456": seconds with microseconds, as candump logs and socketcand frames write time.
+std::string format_seconds_micros(double seconds);
+
 // can-utils' compact form: "123#11223344", "1ABCDEF0#", "123#R", extended ids with 8 hex digits.
 std::string to_compact(const CanFrame& f);
 // Parses the compact form (candump -L logs, cansend arguments). False on anything else.

@@ -71,20 +71,12 @@ Status CanLogSink::on_started(const RunInfo& info, const SignalTable&) {
   epoch_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   token_ = CanTraffic::instance().set_listener([this](const std::string& bus, const CanFrame& f, Time at) {
     const double t = real_time_ ? epoch_ + to_seconds(at) : to_seconds(at);
-    const double whole = std::floor(t);
-    long long usec = std::llround((t - whole) * 1e6);
-    long long secs = static_cast<long long>(whole);
-    if (usec >= 1000000) {
-      usec -= 1000000;
-      ++secs;
-    }
-    char head[64];
-    std::snprintf(head, sizeof head, "(%lld.%06lld) ", secs, usec);
+    const std::string head = "(" + format_seconds_micros(t) + ") ";
     // candump names the interface; a bus name with spaces would break the format.
     std::string name = bus;
     for (char& c : name)
       if (c == ' ') c = '_';
-    write(bus, std::string(head) + name + " " + to_compact(f) + "\n");
+    write(bus, head + name + " " + to_compact(f) + "\n");
   });
   return Status::ok();
 }

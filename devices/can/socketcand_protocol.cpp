@@ -183,15 +183,9 @@ bool parse_message(const std::string& message, SocketcandMessage* out, std::stri
 
 std::string format_frame(const CanFrame& f, double seconds) {
   char b[96];
-  const double whole = std::floor(seconds);
-  long long usec = std::llround((seconds - whole) * 1e6);
-  long long secs = static_cast<long long>(whole);
-  if (usec >= 1000000) {
-    usec -= 1000000;
-    ++secs;
-  }
-  int n = f.extended ? std::snprintf(b, sizeof b, "< frame %08X %lld.%06lld ", f.id, secs, usec)
-                     : std::snprintf(b, sizeof b, "< frame %03X %lld.%06lld ", f.id, secs, usec);
+  const std::string t = format_seconds_micros(seconds);
+  int n = f.extended ? std::snprintf(b, sizeof b, "< frame %08X %s ", f.id, t.c_str())
+                     : std::snprintf(b, sizeof b, "< frame %03X %s ", f.id, t.c_str());
   for (std::uint8_t k = 0; k < f.len && k < 8; ++k) n += std::snprintf(b + n, sizeof b - static_cast<std::size_t>(n), "%02X", f.data[k]);
   std::snprintf(b + n, sizeof b - static_cast<std::size_t>(n), " >");
   return b;
