@@ -161,6 +161,13 @@ CanMap load_can_map(const std::string& path, int modules) {
       map.entries.push_back(std::move(x));
     }
   }
+  for (std::size_t k = 0; k < map.entries.size(); ++k) {
+    const CanMapEntry& e = map.entries[k];
+    map.entries_of[e.message].push_back(k);
+    if (e.role == CanRole::reads && e.required &&
+        std::find(map.required_messages.begin(), map.required_messages.end(), e.message) == map.required_messages.end())
+      map.required_messages.push_back(e.message);
+  }
   // Which messages are read and which are sent; a message is one or the other.
   for (const CanMapEntry& e : map.entries) {
     const bool command = e.role == CanRole::writes || e.role == CanRole::limit || e.role == CanRole::init || e.role == CanRole::counter;

@@ -19,6 +19,7 @@
 //     - {signal: BMS_Name.ManufacturerName, identity: text}     # bytes as ASCII
 // value in zhil = DBC physical value * factor. A reading's message must keep arriving within its
 // DBC timeout (GenMsgTimeout, else 3 cycles) unless `required: false`.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ struct CanMap {
   std::vector<CanMapEntry> entries;  // expanded: one per module for templates
   // Messages the map reads (received by a driver, sent by a simulator) and sends (commands).
   std::vector<const DbcMessage*> read_messages, command_messages;
+  // Per message, the indices of its entries; and the read messages a required reading depends on
+  // (worked out once: a receiver looks them up for every frame and every cycle).
+  std::map<const DbcMessage*, std::vector<std::size_t>> entries_of;
+  std::vector<const DbcMessage*> required_messages;
   // How long a receiver waits for a message before its signals go stale.
   static Duration timeout_of(const DbcMessage& m);
   // Frames per second on the bus: the read messages at their cycle times (a multiplexed one once

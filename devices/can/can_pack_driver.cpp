@@ -1,5 +1,6 @@
 #include "devices/can/can_pack_driver.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -76,17 +77,14 @@ void CanPackDriver::on_frame(const CanFrame& f, Time at) {
     ++unknown_;  // a stray id: counted, nothing else
     return;
   }
-  bool read = false;
-  for (const DbcMessage* r : map_->read_messages) read = read || r == m;
-  if (!read) return;
+  if (std::find(map_->read_messages.begin(), map_->read_messages.end(), m) == map_->read_messages.end()) return;
   if (f.len < m->shortest()) {
     ++decode_errors_;
     pending_error_ = message_name(*m) + ": " + std::to_string(f.len) + " bytes, at least " + std::to_string(m->shortest()) + " expected";
     return;
   }
-  for (std::size_t k = 0; k < map_->entries.size(); ++k) {
+  for (const std::size_t k : map_->entries_of.at(m)) {
     const CanMapEntry& e = map_->entries[k];
-    if (e.message != m) continue;
     if (e.role == CanRole::identity && e.text) {
       // Whole bytes as ASCII (the manufacturer name), as many as the frame has; padding trimmed.
       std::string t;
@@ -128,10 +126,8 @@ void CanPackDriver::on_frame(const CanFrame& f, Time at) {
 
 std::string CanPackDriver::missing_messages() const {
   std::string missing;
-  for (const CanMapEntry& e : map_->entries) {
-    if (e.role != CanRole::reads || !e.required || last_rx_.count(e.message)) continue;
-    if (missing.find(e.message->name) == std::string::npos) missing += (missing.empty() ? "" : ", ") + message_name(*e.message);
-  }
+  for (const DbcMessage* m : map_->required_messages)
+    if (!last_rx_.count(m)) missing += (missing.empty() ? "" : ", ") + message_name(*m);
   return missing;
 }
 
@@ -170,8 +166,7 @@ void CanPackDriver::on_activate(Time now) {
   // Active once every required message has come (checked as frames arrive); an error if one has
   // not within its timeout.
   Duration wait{0};
-  for (const CanMapEntry& e : map_->entries)
-    if (e.role == CanRole::reads && e.required) wait = std::max(wait, CanMap::timeout_of(*e.message));
+  for (const DbcMessage* m : map_->required_messages) wait = std::max(wait, CanMap::timeout_of(*m));
   activation_token_ = op_token();
   (void)now;
   const OpToken token = activation_token_;
@@ -184,10 +179,7 @@ void CanPackDriver::on_activate(Time now) {
 }
 
 Status CanPackDriver::stale_messages(Time now) const {
-  for (const DbcMessage* m : map_->read_messages) {
-    bool required = false;
-    for (const CanMapEntry& e : map_->entries) required = required || (e.message == m && e.required && e.role == CanRole::reads);
-    if (!required) continue;
+  for (const DbcMessage* m : map_->required_messages) {
     auto it = last_rx_.find(m);
     const Duration limit = CanMap::timeout_of(*m);
     if (it == last_rx_.end() || now - it->second > limit) {

@@ -39,6 +39,7 @@ struct SocketcandBus::Impl : std::enable_shared_from_this<SocketcandBus::Impl> {
     step = Step::connecting;
     pending.clear();
     out.clear();
+    out_bytes = 0;
     writing = false;
     socket = std::make_unique<tcp::socket>(clock->io());
     resolver = std::make_unique<tcp::resolver>(clock->io());
@@ -105,12 +106,10 @@ struct SocketcandBus::Impl : std::enable_shared_from_this<SocketcandBus::Impl> {
       default: return;
     }
   }
-  std::size_t queued_bytes() const {
-    std::size_t n = 0;
-    for (const std::string& s : out) n += s.size();
-    return n;
-  }
+  std::size_t out_bytes = 0;  // what `out` holds, kept as it changes (asked on every send)
+  std::size_t queued_bytes() const { return out_bytes; }
   void write(std::string text) {
+    out_bytes += text.size();
     out.push_back(std::move(text));
     if (!writing) pump(generation);
   }
@@ -124,6 +123,7 @@ struct SocketcandBus::Impl : std::enable_shared_from_this<SocketcandBus::Impl> {
     asio::async_write(*socket, asio::buffer(out.front()), [self, gen](const boost::system::error_code& ec, std::size_t) {
       if (gen != self->generation) return;
       if (ec) return self->lost("write to " + self->where() + " failed: " + ec.message());
+      self->out_bytes -= self->out.front().size();
       self->out.pop_front();
       self->pump(gen);
     });
@@ -176,6 +176,7 @@ void SocketcandBus::close() {
   impl_->socket.reset();
   impl_->resolver.reset();
   impl_->out.clear();
+  impl_->out_bytes = 0;
   impl_->writing = false;
 }
 
