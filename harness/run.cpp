@@ -82,6 +82,39 @@ constexpr std::size_t kMaxEvents = 1000;
 
 }  // namespace
 
+// Memory held from setup to the record and given back on the first std::bad_alloc, so that the safe
+// state and the record can still be written. Mapped on its own (not from malloc's heap): it is
+// excluded from the time series' writer process (a fork, MADV_DONTFORK), and that advice must go
+// with the mapping. On pages of malloc's heap it would outlive the reserve, and memory malloc later
+// hands out there (the next run's writer buffer, in a process that runs several: a suite, Python)
+// would be missing in the next writer process, which then crashed.
+class MemoryReserve {
+ public:
+  MemoryReserve() = default;
+  MemoryReserve(const MemoryReserve&) = delete;
+  MemoryReserve& operator=(const MemoryReserve&) = delete;
+  ~MemoryReserve() { release(); }
+  // Throws std::bad_alloc when the memory is not there.
+  void hold(std::size_t bytes) {
+    release();
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    (void)madvise(p, bytes, MADV_DONTFORK);
+    std::memset(p, 0, bytes);  // touched, so the pages are really there
+    p_ = p;
+    bytes_ = bytes;
+  }
+  void release() {
+    if (p_) munmap(p_, bytes_);
+    p_ = nullptr;
+    bytes_ = 0;
+  }
+
+ private:
+  void* p_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
 struct Run::Impl : DeviceObserver {
   Impl(const StationConfig& st, const Scenario& sc, Bench& bench, std::unique_ptr<ControlCore> core, RunOptions opt)
       : st_(st), sc_(sc), bench_(bench), core_(std::move(core)), opt_(std::move(opt)), io_core_(signals_) {}
@@ -109,7 +142,8 @@ struct Run::Impl : DeviceObserver {
   void advance_plant(Time now);
 
   // --- ending
-  void stop(Verdict v, const std::string& why);
+  void stop(Verdict v, const std::string& why, StopCause cause = StopCause::error);
+  void on_signal(int sig);
   // An exception's message; for an out-of-memory, the memory reserve is given back first, so that
   // the safe state and the record can still be written.
   std::string failure_text(const std::exception& e);
@@ -171,11 +205,13 @@ struct Run::Impl : DeviceObserver {
   bool stopping_ = false;
   Verdict stop_verdict_ = Verdict::pass;
   std::string stop_reason_;
+  StopCause stop_cause_ = StopCause::none;
+  int caught_signal_ = 0;
   std::string lost_;  // the first device lost in this cycle: the run ends as ERROR after it
   TestRecord record_;
   RunResult result_;
   // Held from setup to the record: given back on the first std::bad_alloc (see failure_text).
-  std::unique_ptr<char[]> memory_reserve_;
+  MemoryReserve memory_reserve_;
   std::chrono::steady_clock::time_point wall_start_, last_progress_, last_flush_;
 };
 
@@ -194,7 +230,8 @@ void Run::Impl::begin_record() {
   record_.scenario_file = record_path(sc_.file, opt_.path_base);
   record_.scenario_sha256 = sc_.sha256;
   record_.seed = opt_.seed;
-  record_.core = st_.core;
+  record_.core = opt_.core_name.empty() ? st_.core : opt_.core_name;
+  record_.dut_serial = opt_.dut_serial;
   record_.duration_s = to_seconds(sc_.duration);
   cycle_ = sc_.cycle.value_or(st_.cycle);
   record_interval_ = sc_.record_interval.value_or(cycle_);
@@ -374,12 +411,7 @@ void Run::Impl::setup() {
   set_up_ = true;
   try {
     constexpr std::size_t kReserve = 16u << 20;
-    memory_reserve_.reset(new char[kReserve]);
-    std::memset(memory_reserve_.get(), 0, kReserve);  // touched, so the pages are really there
-    // Not copied into the time series' writer process (a fork): the reserve is this process's.
-    const auto begin = (reinterpret_cast<std::uintptr_t>(memory_reserve_.get()) + 4095) & ~std::uintptr_t{4095};
-    const auto end = (reinterpret_cast<std::uintptr_t>(memory_reserve_.get()) + kReserve) & ~std::uintptr_t{4095};
-    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTFORK);
+    memory_reserve_.hold(kReserve);
   } catch (const std::bad_alloc&) {
     failed_setup_ = stopping_ = true;
     stop_verdict_ = Verdict::error;
@@ -392,13 +424,13 @@ void Run::Impl::setup() {
   // setup aborts before the first cycle; one during the safe state or the record waits. One the
   // host caught before the run took over (while the files were loaded) counts as well.
   if (opt_.handle_signals) {
-    signal_capture_.emplace(io_, [this](int sig) {
-      stop(Verdict::aborted, (sig == SIGINT ? "interrupted (" : "terminated (") + signal_name(sig) + ")");
-    });
+    signal_capture_.emplace(io_, [this](int sig) { on_signal(sig); });
     if (opt_.pending_signal)
-      if (const int sig = opt_.pending_signal(); sig != 0)
+      if (const int sig = opt_.pending_signal(); sig != 0) {
+        caught_signal_ = sig;
         stop(Verdict::aborted, (sig == SIGINT ? "interrupted (" : "terminated (") + signal_name(sig) +
-                                   ") before the run started");
+                                   ") before the run started", StopCause::signal);
+      }
   }
   try {
     if (auto p = prepare(); !p) throw std::runtime_error(p.message());
@@ -552,7 +584,14 @@ void Run::Impl::after_acquire() {
     timeline_->update_profiles(due, signals_, changed_);
     deliver_stimuli();
     io_core_.set_time(due);
-    core_->step(due, io_core_);
+    try {
+      core_->step(due, io_core_);
+    } catch (const std::exception& e) {
+      in_cycle_ = false;
+      stop(Verdict::error, "control core: exception at t=" + seconds_text(due_) + " s: " + failure_text(e),
+           StopCause::core);
+      return;
+    }
     // A device lost in this cycle has fault quality now: the envelope opens its contactor and
     // stops the power on its bus before the run ends.
     envelope_->apply(signals_, clock_->now());
@@ -595,7 +634,7 @@ void Run::Impl::after_write() {
     }
     if (opt_.show_progress && (cycles_done_ & 1023) == 0) progress(due);
     if (!lost_.empty()) {
-      stop(Verdict::error, lost_);
+      stop(Verdict::error, lost_, StopCause::device);
       return;
     }
     if (stopping_) return;
@@ -626,19 +665,25 @@ void Run::Impl::event(Time t, const std::string& what) {
 
 std::string Run::Impl::failure_text(const std::exception& e) {
   if (dynamic_cast<const std::bad_alloc*>(&e)) {
-    memory_reserve_.reset();
+    memory_reserve_.release();
     return "out of memory (std::bad_alloc)";
   }
   return e.what();
 }
 
-void Run::Impl::stop(Verdict v, const std::string& why) {
+void Run::Impl::stop(Verdict v, const std::string& why, StopCause cause) {
   if (!stopping_) {
     stopping_ = true;
     stop_verdict_ = v;
     stop_reason_ = why;
+    stop_cause_ = cause;
   }
   cancel_schedule();
+}
+
+void Run::Impl::on_signal(int sig) {
+  if (caught_signal_ == 0) caught_signal_ = sig;
+  stop(Verdict::aborted, (sig == SIGINT ? "interrupted (" : "terminated (") + signal_name(sig) + ")", StopCause::signal);
 }
 
 void Run::Impl::cancel_schedule() {
@@ -762,7 +807,7 @@ RunResult Run::Impl::finish() {
   if (finished_) return result_;
   // The run is ending: the memory kept for this moment is given back, so that the safe state and
   // the record can be written even after an out-of-memory that was caught somewhere else.
-  memory_reserve_.reset();
+  memory_reserve_.release();
   if (!set_up_) {
     set_up_ = failed_setup_ = true;
     begin_record();
@@ -789,6 +834,7 @@ RunResult Run::Impl::finish() {
   } else if (!completed_) {
     verdict = Verdict::aborted;
     error = "run finished by its host at t=" + seconds_text(last_cycle_) + " s, before the scenario's end";
+    stop_cause_ = StopCause::host;
   }
   finished_ = true;
   record_.cycles = cycles_done_;
@@ -890,6 +936,7 @@ RunResult Run::Impl::finish() {
   signal_capture_.reset();
   result_.verdict = verdict;
   result_.error = error;
+  result_.cause = stop_cause_ != StopCause::none ? stop_cause_ : verdict == Verdict::error ? StopCause::error : StopCause::none;
   result_.record_written = record_writer_ && record_writer_->written();
   result_.record_path = result_.record_written ? record_writer_->record_path() : "";
   result_.record = record_;
@@ -959,7 +1006,66 @@ bool Run::until(Time t) {
   return !ended();
 }
 
-void Run::request_stop(Verdict verdict, const std::string& why) { impl_->stop(verdict, why); }
+void Run::request_stop(Verdict verdict, const std::string& why, StopCause cause) { impl_->stop(verdict, why, cause); }
+
+Status Run::act(const TimelineEvent& event, const std::string& what) {
+  Impl& r = *impl_;
+  if (!r.set_up_) r.setup();
+  if (r.ended()) return Status::error(event.where + ": the run has ended; nothing more can be done to it");
+  if (r.in_cycle_) return Status::error(event.where + ": a cycle is in flight; act between cycles");
+  const Time now = r.clock_->now();
+  std::size_t k = 0;
+  try {
+    k = r.timeline_->add(event, now, r.st_, r.signals_);
+  } catch (const std::exception& e) {
+    return Status::error(e.what());
+  }
+  r.event(now, "host: " + what);
+  r.changed_.clear();
+  r.timeline_->apply_event(k, now, r.signals_, r.changed_);
+  r.deliver_stimuli();
+  return Status::ok();
+}
+
+Status Run::set_command(const std::string& name, double value) {
+  Impl& r = *impl_;
+  if (!r.set_up_) r.setup();
+  if (r.ended()) return Status::error("set " + name + ": the run has ended; nothing more can be done to it");
+  const SignalId id = r.signals_.find(name);
+  if (id == kNoSignal) return Status::error("set " + name + ": no signal of that name on station " + r.st_.name);
+  const SignalInfo& info = r.signals_.info(id);
+  if (info.kind != SignalKind::command)
+    return Status::error("set " + name + ": a " + std::string(to_string(info.kind)) + " of " + info.owner +
+                         ", not a command or a stimulus a host may set");
+  if (!std::isfinite(value)) return Status::error("set " + name + ": value is not a finite number");
+  const Time now = r.clock_->now();
+  r.signals_.set(id, value, now);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  r.event(now, "host: set " + name + " = " + buf + " " + info.unit);
+  return Status::ok();
+}
+
+void Run::catch_signals(bool on) {
+  Impl& r = *impl_;
+  if (!on) r.signal_capture_.reset();
+  else if (!r.signal_capture_ && r.set_up_ && !r.finished_)
+    r.signal_capture_.emplace(r.io_, [&r](int sig) { r.on_signal(sig); });
+}
+
+int Run::caught_signal() const { return impl_->caught_signal_; }
+
+const char* to_string(StopCause c) {
+  switch (c) {
+    case StopCause::none: return "none";
+    case StopCause::device: return "device";
+    case StopCause::core: return "core";
+    case StopCause::signal: return "signal";
+    case StopCause::host: return "host";
+    case StopCause::error: return "error";
+  }
+  return "?";
+}
 
 RunResult Run::finish() { return impl_->finish(); }
 

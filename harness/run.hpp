@@ -62,13 +62,30 @@ struct RunOptions {
   std::function<void(Time, const SignalTable&)> after_cycle;
   // Simulated time: how long held I/O may go unanswered (wall time) before the run is an ERROR.
   std::chrono::milliseconds stall_limit{10000};
+  // The core's name in the record when the host gives the run a core of its own (a Python core);
+  // empty: the station's `core:`.
+  std::string core_name;
+  std::string dut_serial;  // the serial the operator says is under test, for the record
 };
+
+// Why a run stopped before its end, for a host that reports it in its own terms (Python raises
+// zhil.DeviceError for a lost device, zhil.ControlCoreError for a core that threw).
+enum class StopCause {
+  none,       // it ran to its end (or has not stopped)
+  device,     // a device was lost (its failures lasted fault_after)
+  core,       // the control core threw
+  signal,     // a terminating signal (Ctrl-C, SIGTERM)
+  host,       // the host asked (request_stop), or finished it early
+  error,      // anything else: a sink, the simulation, an exception in the harness, a failed setup
+};
+const char* to_string(StopCause c);
 
 struct RunResult {
   Verdict verdict = Verdict::error;
   std::string error;
   std::string record_path;  // empty when no record could be written (see record_written)
   bool record_written = false;
+  StopCause cause = StopCause::none;
   TestRecord record;
 };
 
@@ -99,7 +116,20 @@ class Run {
   // Cycles up to and including simulated time t. False once the run has ended.
   bool until(Time t);
   // On the loop thread: no further cycle starts; the cycle in flight completes.
-  void request_stop(Verdict verdict, const std::string& why);
+  void request_stop(Verdict verdict, const std::string& why, StopCause cause = StopCause::host);
+
+  // Between cycles, for a host that scripts the run (Python): an event's action (parse_event_action)
+  // applied now, as the scenario's timeline would, and noted in the record's events as `what`.
+  // An error (unknown device, not a stimulus) names `event.where` and changes nothing.
+  Status act(const TimelineEvent& event, const std::string& what);
+  // Between cycles: a command signal written as the core would write it (the envelope bounds it in
+  // the next cycle, and the core may overwrite it in its next step); noted in the record's events.
+  Status set_command(const std::string& name, double value);
+  // Terminating signals (Ctrl-C...) are caught while `on` (from setup to finish), and stop the run
+  // as ABORTED; off, the host's own handlers are back. For a host that drives the run in calls
+  // (Python) with RunOptions::handle_signals off: it catches them only while the loop runs.
+  void catch_signals(bool on);
+  int caught_signal() const;  // the first signal caught (0: none)
   // Safe state, verified; then every sink's on_finished, the record last. Idempotent.
   RunResult finish();
   RunResult run_to_end();

@@ -1,3 +1,4 @@
+#include "devices/can/can_link.hpp"
 #include "devices/can/can_log_sink.hpp"
 #include "devices/can/can_pack_driver.hpp"
 #include "harness/device_decorator.hpp"
@@ -75,7 +76,8 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
   } else {
     p->station = load_station(station_file);
   }
-  std::unique_ptr<ControlCore> core = CoreRegistry::instance().create(p->station.core);
+  std::unique_ptr<ControlCore> core =
+      rq.core ? rq.core() : CoreRegistry::instance().create(p->station.core);
   if (!core) {
     std::string known;
     for (const auto& n : CoreRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;
@@ -90,7 +92,7 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
   // A station with CAN buses logs every frame (DIR/can-<bus>.log, candump format).
   for (const DeviceConfig& d : p->station.devices)
     if (d.link_type == "can-virtual" || d.link_type == "socketcan" || d.link_type == "socketcand") {
-      p->run->add_sink(std::make_shared<can::CanLogSink>());
+      p->run->add_sink(std::make_shared<can::CanLogSink>(can::bench_traffic(p->bench)));
       break;
     }
   if (Status s = p->run->prepare(); !s) throw ConfigError(s.message());
@@ -115,6 +117,12 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
 std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& rq) {
   auto p = std::make_unique<PreparedRun>();
   p->scenario = load_scenario(rq.scenario_file);
+  return prepare_loaded(std::move(p), rq);
+}
+
+std::unique_ptr<PreparedRun> prepare_scenario(Scenario scenario, const PrepareRequest& rq) {
+  auto p = std::make_unique<PreparedRun>();
+  p->scenario = std::move(scenario);
   return prepare_loaded(std::move(p), rq);
 }
 

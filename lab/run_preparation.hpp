@@ -6,6 +6,7 @@
 // in the timeline, checks, derived signals and measurements, every unit and window); and estimate
 // the run's memory and output against the limits.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,10 +45,16 @@ struct PrepareRequest {
   std::optional<std::uint64_t> seed;
   ResourceLimits limits;
   RunOptions options;  // out_dir, real_time... (nothing is created here)
+  // A core of the host's own (a Python core) instead of the station's `core:`; its name goes in
+  // the record (options.core_name).
+  std::function<std::unique_ptr<ControlCore>()> core;
 };
 
 // Throws ConfigError (file:line:column) or std::runtime_error with the reason.
 std::unique_ptr<PreparedRun> prepare_run(const PrepareRequest& request);
+
+// The same for a scenario already loaded (Python's zhil.Scenario).
+std::unique_ptr<PreparedRun> prepare_scenario(Scenario scenario, const PrepareRequest& request);
 
 // A station file alone (request.station_file), bound with a scenario that asks nothing of it.
 std::unique_ptr<PreparedRun> prepare_station(const PrepareRequest& request);

@@ -6,6 +6,7 @@
 // never hidden, and counted.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ class Clock;
 }
 
 namespace zhil::can {
+
+class CanTraffic;
 
 // A receive filter, as SocketCAN's: a frame passes when (frame id & mask) == (id & mask), with the
 // extended flag matched too. No filter: everything passes.
@@ -60,6 +63,9 @@ class CanBus {
   virtual void set_logged(bool on) { logs_own_traffic_ = on; }
   virtual bool logged() const { return logs_own_traffic_; }
   const BusCounters& counters() const { return counters_; }
+  // The bus logs this bus reports to: its bench's (make_bus sets it), so that two runs in one
+  // process (Python) log apart; a bus nobody set reports to the process's (standalone tools).
+  void set_traffic(std::shared_ptr<CanTraffic> traffic) { traffic_ = std::move(traffic); }
 
  protected:
   // Delivers a received frame through the filters (on the loop thread).
@@ -79,6 +85,7 @@ class CanBus {
   void log_attach();
   void log_detach();
   bool logs_own_traffic_ = true;
+  std::shared_ptr<CanTraffic> traffic_;
   BusCounters counters_;
   Receiver receiver_;
   std::vector<CanFilter> filters_;

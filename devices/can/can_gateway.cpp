@@ -188,8 +188,9 @@ std::unique_ptr<Device> build_gateway(DeviceBuildContext& c) {
   if (link->type == "can-virtual" && inv_link->type == "can-virtual" &&
       virtual_bus_name(*link, d.name) == virtual_bus_name(*inv_link, d.name + "-inverter"))
     d.params["inverter_link"].fail("inverter_link: the inverter's bus must not be the pack's");
-  auto driver = std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(*link, d.name));
-  return std::make_unique<CanGateway>(std::move(driver), map, make_bus(*link, d.name), make_bus(*inv_link, d.name + "-inverter"));
+  auto driver = std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(*link, d.name, c.bench));
+  return std::make_unique<CanGateway>(std::move(driver), map, make_bus(*link, d.name, c.bench),
+                                      make_bus(*inv_link, d.name + "-inverter", c.bench));
 }
 
 const DeviceRegistration kGateway("can-gateway", {"pack",

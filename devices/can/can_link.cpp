@@ -1,5 +1,8 @@
 #include "devices/can/can_link.hpp"
 
+#include "devices/can/can_traffic.hpp"
+#include "devices/can/virtual_can_bus.hpp"
+
 #include <sys/stat.h>
 
 #include "devices/can/virtual_can_bus.hpp"
@@ -91,11 +94,21 @@ std::string virtual_bus_name(const CanLink& link, const std::string& device) {
   return b;
 }
 
-std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device) {
+std::shared_ptr<CanTraffic> bench_traffic(Bench& bench) {
+  return bench.part<CanTraffic>("can.traffic", [] { return std::make_shared<CanTraffic>(); });
+}
+
+std::shared_ptr<VirtualCanHub> bench_hub(Bench& bench, const std::string& name) {
+  return bench.part<VirtualCanHub>("can.hub:" + name,
+                                   [&] { return std::make_shared<VirtualCanHub>(name, bench_traffic(bench)); });
+}
+
+std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device, Bench& bench) {
   std::shared_ptr<CanBus> bus;
   if (link.type == "socketcand") bus = std::make_shared<SocketcandBus>(link.socketcand);
   else if (link.type == "socketcan") bus = std::make_shared<SocketCanBus>(link.socketcan);
-  else bus = std::make_shared<VirtualCanPort>(virtual_bus_name(link, device));
+  else bus = std::make_shared<VirtualCanPort>(bench_hub(bench, virtual_bus_name(link, device)));
+  bus->set_traffic(bench_traffic(bench));
   bus->set_logged(link.log);
   return bus;
 }

@@ -19,6 +19,9 @@
 
 namespace zhil::can {
 
+class CanTraffic;
+class VirtualCanHub;
+
 struct CanLink final : LinkSpec {
   std::string bus;                 // can-virtual: the bus name ("" : can-<device>); socketcand: the remote bus
   SocketcandEndpoint socketcand;   // socketcand
@@ -32,7 +35,12 @@ struct CanLink final : LinkSpec {
 };
 
 // A new endpoint on the link's bus for `device` (each device, and a simulator's own node, gets its own).
-std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device);
+// Virtual buses and the bus logs are the bench's own (Bench::parts), so two runs in one process
+// (Python) neither share a bus nor log each other's frames.
+std::shared_ptr<CanBus> make_bus(const CanLink& link, const std::string& device, Bench& bench);
+// The bench's bus logs (what CanLogSink listens to), and its virtual bus of a name.
+std::shared_ptr<CanTraffic> bench_traffic(Bench& bench);
+std::shared_ptr<VirtualCanHub> bench_hub(Bench& bench, const std::string& name);
 // The virtual bus a device's link names.
 std::string virtual_bus_name(const CanLink& link, const std::string& device);
 // The bus `link` names for `device`, claimed for it on the bench: a second device on the same bus

@@ -60,8 +60,12 @@ std::string can_log_name(const std::string& bus) {
   return s + ".log";
 }
 
+CanLogSink::CanLogSink(std::shared_ptr<CanTraffic> traffic) : traffic_(std::move(traffic)) {}
+
+CanTraffic& CanLogSink::traffic() const { return traffic_ ? *traffic_ : CanTraffic::instance(); }
+
 CanLogSink::~CanLogSink() {
-  CanTraffic::instance().clear_listener(token_);
+  traffic().clear_listener(token_);
   close_all();
 }
 
@@ -69,7 +73,7 @@ Status CanLogSink::on_started(const RunInfo& info, const SignalTable&) {
   dir_ = info.out_dir;
   real_time_ = info.real_time;
   epoch_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  token_ = CanTraffic::instance().set_listener([this](const std::string& bus, const CanFrame& f, Time at) {
+  token_ = traffic().set_listener([this](const std::string& bus, const CanFrame& f, Time at) {
     const double t = real_time_ ? epoch_ + to_seconds(at) : to_seconds(at);
     const std::string head = "(" + format_seconds_micros(t) + ") ";
     // candump names the interface; a bus name with spaces would break the format.
@@ -111,7 +115,7 @@ void CanLogSink::close_all() {
 }
 
 Status CanLogSink::on_finished(TestRecord&) {
-  CanTraffic::instance().clear_listener(token_);
+  traffic().clear_listener(token_);
   Status s = flush();
   for (auto& [bus, f] : files_)
     if (f && std::fclose(f) != 0 && s) s = Status::error("CAN log " + dir_ + "/" + can_log_name(bus) + ": " + std::strerror(errno));

@@ -12,9 +12,12 @@
 
 namespace zhil::can {
 
+class CanTraffic;
+
 class CanLogSink final : public RunSink {
  public:
-  CanLogSink() = default;
+  // The bus logs of one bench (bench_traffic); default, the process's (standalone tools).
+  explicit CanLogSink(std::shared_ptr<CanTraffic> traffic = nullptr);
   ~CanLogSink() override;
   Status on_started(const RunInfo& info, const SignalTable& table) override;
   Status flush() override;
@@ -31,6 +34,8 @@ class CanLogSink final : public RunSink {
   std::string error_;
   std::uint64_t frames_ = 0;
   int token_ = 0;
+  std::shared_ptr<CanTraffic> traffic_;
+  CanTraffic& traffic() const;
 };
 
 // "can-<bus>.log" with anything but letters, digits, '-', '_' and '.' made '_'.

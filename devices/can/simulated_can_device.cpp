@@ -116,13 +116,14 @@ std::unique_ptr<Device> on_can_bus(DeviceBuildContext& c, sim::SimulatedModel mo
     d.entry["link"].fail(e.what());
   }
   auto sim = std::make_unique<sim::SimulatedPackDevice>(d.name, **pm, Duration{0}, sim::simulated_serial(d));
-  auto node = std::make_unique<CanPackSimulator>(map, std::move(sim), make_bus(link, d.name), "ZHIL", sim::simulated_serial(d));
-  auto driver = std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(link, d.name));
+  auto node = std::make_unique<CanPackSimulator>(map, std::move(sim), make_bus(link, d.name, c.bench), "ZHIL", sim::simulated_serial(d));
+  auto driver = std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(link, d.name, c.bench));
   std::unique_ptr<SocketcandServer> server;
   if (link.serve > 0) {
     if (link.type != "can-virtual") d.entry["link"].fail("device " + d.name + ": serve: only a virtual bus is served over socketcand");
     try {
-      server = std::make_unique<SocketcandServer>(std::vector<std::string>{virtual_bus_name(link, d.name)}, link.serve_address, link.serve);
+      server = std::make_unique<SocketcandServer>(std::vector<std::string>{virtual_bus_name(link, d.name)}, link.serve_address,
+                                                  link.serve, [&bench = c.bench](const std::string& bus) { return bench_hub(bench, bus); });
     } catch (const std::runtime_error& e) {
       d.entry["link"].fail("device " + d.name + ": " + e.what());
     }
@@ -155,7 +156,7 @@ std::unique_ptr<Device> build_can_bms(DeviceBuildContext& c) {
   } catch (const std::exception& e) {
     d.entry["link"].fail(e.what());
   }
-  return std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(*link, d.name));
+  return std::make_unique<CanPackDriver>(d.name, d.role, map, make_bus(*link, d.name, c.bench));
 }
 
 const DeviceRegistration kCanBms("can-bms", {"pack",

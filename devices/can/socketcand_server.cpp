@@ -67,7 +67,7 @@ struct SocketcandServer::Impl : std::enable_shared_from_this<SocketcandServer::I
             queue(port ? "< error a bus is already open >" : "< error could not open bus " + m.arg + " >");
             return;
           }
-          port = std::make_unique<VirtualCanPort>(m.arg);
+          port = server->hub_of ? std::make_unique<VirtualCanPort>(server->hub_of(m.arg)) : std::make_unique<VirtualCanPort>(m.arg);
           queue("< ok >");
           return;
         }
@@ -147,6 +147,7 @@ struct SocketcandServer::Impl : std::enable_shared_from_this<SocketcandServer::I
   };
 
   std::vector<std::string> buses;
+  HubOf hub_of;
   asio::io_context probe_io;  // the acceptor is bound before the run's loop is known
   std::unique_ptr<tcp::acceptor> acceptor;
   tcp::endpoint bound;
@@ -171,9 +172,10 @@ struct SocketcandServer::Impl : std::enable_shared_from_this<SocketcandServer::I
   }
 };
 
-SocketcandServer::SocketcandServer(std::vector<std::string> buses, const std::string& address, int port)
+SocketcandServer::SocketcandServer(std::vector<std::string> buses, const std::string& address, int port, HubOf hub_of)
     : impl_(std::make_shared<Impl>()) {
   impl_->buses = std::move(buses);
+  impl_->hub_of = std::move(hub_of);
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
   if (ec) throw std::runtime_error("socketcand server: bad address " + address);

@@ -9,6 +9,7 @@
 // every "< send ... >" from it goes onto the bus. Malformed input is answered "< error ... >" and
 // counted; the session lives on. A client that does not read loses frames (counted), never the bus.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ class Clock;
 
 namespace zhil::can {
 
+class VirtualCanHub;
+
 struct SocketcandServerCounters {
   std::uint64_t sessions = 0, frames_out = 0, frames_in = 0, malformed = 0, dropped = 0;
 };
@@ -31,7 +34,10 @@ struct SocketcandServerCounters {
 class SocketcandServer {
  public:
   // Binds at once (port 0: any free port; see port()). Throws std::runtime_error naming the address.
-  SocketcandServer(std::vector<std::string> buses, const std::string& address, int port);
+  // hub_of: the virtual bus a client's `open` joins (a station's bench's own); default, the
+  // process's bus of that name.
+  using HubOf = std::function<std::shared_ptr<VirtualCanHub>(const std::string& bus)>;
+  SocketcandServer(std::vector<std::string> buses, const std::string& address, int port, HubOf hub_of = nullptr);
   ~SocketcandServer();
   SocketcandServer(const SocketcandServer&) = delete;
   SocketcandServer& operator=(const SocketcandServer&) = delete;

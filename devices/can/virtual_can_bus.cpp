@@ -86,7 +86,7 @@ Status VirtualCanHub::transmit(VirtualCanPort* from, const CanFrame& frame) {
   }
   ++from->counters_.tx;
   const Time at = from->clock_ ? from->clock_->now() : Time{0};
-  if (logged_) CanTraffic::instance().record(name_, f, at);
+  if (logged_) traffic().record(name_, f, at);
   // Copied: a receiver may open or close ports while frames are delivered.
   const std::vector<VirtualCanPort*> ports = ports_;
   for (VirtualCanPort* p : ports)
@@ -94,12 +94,15 @@ Status VirtualCanHub::transmit(VirtualCanPort* from, const CanFrame& frame) {
   return Status::ok();
 }
 
-VirtualCanPort::VirtualCanPort(std::string bus_name) : hub_(VirtualCanHub::get(bus_name)) { logs_own_traffic_ = false; }
+CanTraffic& VirtualCanHub::traffic() const { return traffic_ ? *traffic_ : CanTraffic::instance(); }
 
-void CanBus::log_tx(const CanFrame& f, Time at) { CanTraffic::instance().record_tx(name(), f, at); }
-void CanBus::log_rx(const CanFrame& f, Time at) { CanTraffic::instance().record_rx(name(), f, at, this); }
-void CanBus::log_attach() { CanTraffic::instance().attach(name(), this); }
-void CanBus::log_detach() { CanTraffic::instance().detach(name(), this); }
+VirtualCanPort::VirtualCanPort(std::string bus_name) : hub_(VirtualCanHub::get(bus_name)) { logs_own_traffic_ = false; }
+VirtualCanPort::VirtualCanPort(std::shared_ptr<VirtualCanHub> hub) : hub_(std::move(hub)) { logs_own_traffic_ = false; }
+
+void CanBus::log_tx(const CanFrame& f, Time at) { (traffic_ ? *traffic_ : CanTraffic::instance()).record_tx(name(), f, at); }
+void CanBus::log_rx(const CanFrame& f, Time at) { (traffic_ ? *traffic_ : CanTraffic::instance()).record_rx(name(), f, at, this); }
+void CanBus::log_attach() { (traffic_ ? *traffic_ : CanTraffic::instance()).attach(name(), this); }
+void CanBus::log_detach() { (traffic_ ? *traffic_ : CanTraffic::instance()).detach(name(), this); }
 
 VirtualCanPort::~VirtualCanPort() { close(); }
 

@@ -34,6 +34,8 @@ struct BusFaults {
 class VirtualCanHub {
  public:
   // The bus of this name in this process (created on first use, gone with its last port).
+  // A standalone tool's (zhil sim pack, zhil can serve); a station's buses are its bench's own
+  // (make_bus), so that two runs in one process never share a bus.
   static std::shared_ptr<VirtualCanHub> get(const std::string& name);
   const std::string& name() const { return name_; }
   void set_faults(BusFaults f);
@@ -43,7 +45,9 @@ class VirtualCanHub {
   void set_logged(bool on) { logged_ = on; }
   bool logged() const { return logged_; }
 
-  explicit VirtualCanHub(std::string name) : name_(std::move(name)) {}
+  explicit VirtualCanHub(std::string name, std::shared_ptr<CanTraffic> traffic = nullptr)
+      : name_(std::move(name)), traffic_(std::move(traffic)) {}
+  CanTraffic& traffic() const;
 
  private:
   friend class VirtualCanPort;
@@ -58,11 +62,13 @@ class VirtualCanHub {
   std::map<std::uint32_t, CanFrame> last_;    // per id, the last frame delivered
   std::uint64_t faulted_ = 0;
   bool logged_ = true;
+  std::shared_ptr<CanTraffic> traffic_;  // null: the process's
 };
 
 class VirtualCanPort final : public CanBus {
  public:
-  explicit VirtualCanPort(std::string bus_name);
+  explicit VirtualCanPort(std::string bus_name);  // the process's hub of that name
+  explicit VirtualCanPort(std::shared_ptr<VirtualCanHub> hub);
   ~VirtualCanPort() override;
   std::string name() const override { return hub_->name(); }
   Status open(Clock& clock) override;

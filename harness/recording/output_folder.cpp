@@ -19,8 +19,9 @@ namespace {
 constexpr std::string_view kTempPrefix = ".zhil-tmp-";
 
 // What a run or a suite writes (a later sink that writes a new file adds its name here).
-constexpr std::array<std::string_view, 6> kResultNames{"record.json", "junit.xml", "timeseries.csv",
-                                                       "report.html", "report.md", "suite.json"};
+// scenario.yaml: a scenario built in Python, written beside its results (bindings/scripted_run).
+constexpr std::array<std::string_view, 7> kResultNames{"record.json", "junit.xml", "timeseries.csv", "report.html",
+                                                       "report.md", "suite.json", "scenario.yaml"};
 
 std::string errno_text(int e) { return std::strerror(e); }
 

@@ -82,6 +82,9 @@ std::string record_json_text(const TestRecord& r, bool running) {
     if (d.role == "pack") dut.push_back({{"device", d.name}, {"serial", d.identity}});
   }
   j["dut"] = dut;
+  // The serial the operator says is under test (zhil run --dut-serial, pytest --dut-serial), beside
+  // what the packs report.
+  j["dut_serial"] = r.dut_serial.empty() ? json(nullptr) : json(r.dut_serial);
   j["devices"] = devices;
   j["time"] = {{"start_s", 0.0}, {"end_s", r.end_s}, {"duration_s", r.duration_s}, {"cycle_s", r.cycle_s},
                {"cycles", r.cycles}, {"overruns", r.overruns}, {"late_device_io", r.late_device_io}};
@@ -122,7 +125,9 @@ std::string junit_xml_text(const TestRecord& r) {
     << "\" time=\"" << r.end_s << "\">\n";
   x << "  <properties><property name=\"station\" value=\"" << xml_escape(r.station_name)
     << "\"/><property name=\"seed\" value=\"" << r.seed << "\"/><property name=\"verdict\" value=\""
-    << to_string(r.verdict) << "\"/></properties>\n";
+    << to_string(r.verdict) << "\"/>";
+  if (!r.dut_serial.empty()) x << "<property name=\"dut_serial\" value=\"" << xml_escape(r.dut_serial) << "\"/>";
+  x << "</properties>\n";
   const std::string cls = "zhil." + xml_escape(r.scenario_name);
   for (const auto& c : r.checks) {
     x << "  <testcase classname=\"" << cls << "\" name=\"" << xml_escape(c.name) << "\">";

@@ -54,6 +54,7 @@ struct TestRecord {
   std::string station_name, station_file, station_sha256;
   std::string scenario_name, scenario_file, scenario_sha256;
   std::string core;
+  std::string dut_serial;  // as the operator gave it; empty: not given
   std::uint64_t seed = 0;
   double cycle_s = 0, duration_s = 0, end_s = 0;
   std::uint64_t cycles = 0;

@@ -106,4 +106,9 @@ struct Scenario {
 // Throws ConfigError naming file:line:column.
 Scenario load_scenario(const std::string& path);
 
+// One event's action ({grid: ...}, {load: ...}, {fault: ...} or {set: ...}; its `at` is not read), as a
+// timeline entry has it: for a host that acts between cycles (Python's run.inject, run.set). Files a
+// profile reads are relative to `directory` and appended to `files`. Throws ConfigError.
+TimelineEvent parse_event_action(const ConfigNode& action, const std::string& directory, std::vector<std::string>* files);
+
 }  // namespace zhil

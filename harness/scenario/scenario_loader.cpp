@@ -283,6 +283,18 @@ const char* to_string(Aggregate a) {
   return "?";
 }
 
+TimelineEvent parse_event_action(const ConfigNode& e, const std::string& directory, std::vector<std::string>* files) {
+  TimelineEvent ev;
+  ev.where = e.where();
+  int actions = e.has("grid") + e.has("load") + e.has("fault") + e.has("set");
+  if (actions != 1) e.fail("an event needs exactly one of grid, load, fault, set");
+  if (e.has("grid")) parse_grid(e["grid"], ev, directory, files);
+  if (e.has("load")) parse_load(e["load"], ev, directory, files);
+  if (e.has("fault")) parse_fault(e["fault"], ev);
+  if (e.has("set")) parse_set(e["set"], ev);
+  return ev;
+}
+
 Scenario load_scenario(const std::string& path) {
   ConfigNode root = ConfigNode::load_file(path);
   root.expect_keys({"scenario", "description", "station", "duration", "seed", "cycle", "record_interval",
@@ -331,15 +343,8 @@ Scenario load_scenario(const std::string& path) {
   if (ConfigNode tl = root["timeline"]; tl.defined()) {
     for (const ConfigNode& e : tl.items()) {
       e.expect_keys({"at", "grid", "load", "fault", "set", "note"});
-      TimelineEvent ev;
-      ev.where = e.where();
+      TimelineEvent ev = parse_event_action(e, sc.directory, &sc.input_files);
       ev.at = time_in_run(e.require("at"), sc.duration);
-      int actions = e.has("grid") + e.has("load") + e.has("fault") + e.has("set");
-      if (actions != 1) e.fail("an event needs exactly one of grid, load, fault, set");
-      if (e.has("grid")) parse_grid(e["grid"], ev, sc.directory, &sc.input_files);
-      if (e.has("load")) parse_load(e["load"], ev, sc.directory, &sc.input_files);
-      if (e.has("fault")) parse_fault(e["fault"], ev);
-      if (e.has("set")) parse_set(e["set"], ev);
       sc.timeline.push_back(std::move(ev));
     }
     std::stable_sort(sc.timeline.begin(), sc.timeline.end(),

@@ -44,26 +44,35 @@ std::uint64_t mix(std::uint64_t x) {
 
 }  // namespace
 
+Timeline::Event Timeline::resolve(const TimelineEvent& ev, const StationConfig& st, const SignalTable& signals) {
+  Event e{ev.at, {}, {}};
+  for (const StimulusStep& s : ev.steps) {
+    std::string dev = device_for(s.device, s.role, st, ev.where);
+    e.steps.push_back({stimulus(signals, dev + "." + s.suffix, ev.where), s.value});
+  }
+  for (const StimulusSource& s : ev.sources) {
+    std::string dev = device_for(s.device, s.role, st, ev.where);
+    e.sources.push_back({stimulus(signals, dev + "." + s.suffix, ev.where), s.factory});
+  }
+  if (!ev.clear_faults_of.empty()) {
+    std::string prefix = device_for(ev.clear_faults_of, "", st, ev.where) + ".fault.";
+    for (SignalId id = 0; id < signals.size(); ++id)
+      if (signals.info(id).name.rfind(prefix, 0) == 0 && signals.info(id).kind == SignalKind::stimulus)
+        e.steps.push_back({id, 0.0});
+  }
+  return e;
+}
+
 Timeline::Timeline(const Scenario& sc, const StationConfig& st, const SignalTable& signals)
     : seed_(sc.seed), tod0_(sc.start_time_of_day_s) {
-  for (const TimelineEvent& ev : sc.timeline) {
-    Event e{ev.at, {}, {}};
-    for (const StimulusStep& s : ev.steps) {
-      std::string dev = device_for(s.device, s.role, st, ev.where);
-      e.steps.push_back({stimulus(signals, dev + "." + s.suffix, ev.where), s.value});
-    }
-    for (const StimulusSource& s : ev.sources) {
-      std::string dev = device_for(s.device, s.role, st, ev.where);
-      e.sources.push_back({stimulus(signals, dev + "." + s.suffix, ev.where), s.factory});
-    }
-    if (!ev.clear_faults_of.empty()) {
-      std::string prefix = device_for(ev.clear_faults_of, "", st, ev.where) + ".fault.";
-      for (SignalId id = 0; id < signals.size(); ++id)
-        if (signals.info(id).name.rfind(prefix, 0) == 0 && signals.info(id).kind == SignalKind::stimulus)
-          e.steps.push_back({id, 0.0});
-    }
-    events_.push_back(std::move(e));
-  }
+  for (const TimelineEvent& ev : sc.timeline) events_.push_back(resolve(ev, st, signals));
+}
+
+std::size_t Timeline::add(const TimelineEvent& event, Time at, const StationConfig& station, const SignalTable& signals) {
+  Event e = resolve(event, station, signals);
+  e.at = at;
+  events_.push_back(std::move(e));
+  return events_.size() - 1;
 }
 
 void Timeline::apply_event(std::size_t k, Time now, SignalTable& signals, std::vector<SignalId>& changed) {

@@ -20,6 +20,9 @@ class Timeline {
   // not a stimulus (a real device that cannot have a fault injected, say).
   Timeline(const Scenario& scenario, const StationConfig& station, const SignalTable& signals);
   std::size_t size() const { return events_.size(); }
+  // An event a host adds while the run goes (Python's run.inject): resolved as the scenario's are
+  // (same errors), appended, and its index returned for apply_event.
+  std::size_t add(const TimelineEvent& event, Time at, const StationConfig& station, const SignalTable& signals);
   Time event_time(std::size_t k) const { return events_[k].at; }
   // Event k, at `now`: its steps are set and its profiles installed (their first value set). The
   // signals it set are appended to `changed`.
@@ -47,6 +50,7 @@ class Timeline {
     Time since;
     std::unique_ptr<Profile> profile;
   };
+  static Event resolve(const TimelineEvent& ev, const StationConfig& st, const SignalTable& signals);
   std::vector<Event> events_;
   std::vector<Active> active_;
   std::size_t fired_ = 0;

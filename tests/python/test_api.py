@@ -1,0 +1,195 @@
+"""The zhil Python API: stations, scenarios loaded and built, runs driven step by step, signals,
+faults, records, time series, errors."""
+import json
+import os
+import threading
+
+import pandas
+import pytest
+
+import zhil
+
+SCENARIO = "scenarios/grid-outage-island.yaml"
+
+
+def test_import_from_the_build_tree(root):
+    assert zhil.__file__.endswith("python/zhil/__init__.py")
+    assert zhil.project_root() == str(root)
+    assert "reference" in zhil.core_names()
+
+
+def test_station_and_scenario_load(root):
+    st = zhil.Station.load("simulated")
+    assert st.name == "simulated" and st.simulated and st.core == "reference"
+    assert "pack1" in st.with_role("pack") and len(st.devices) == 20
+    sc = zhil.Scenario.load(root / SCENARIO)
+    assert sc.name == "grid-outage-island" and sc.duration == 2700 and sc.seed == 11
+    assert "no_unserved_load" in sc.checks and sc.measurements == ["energy_from_packs_in_island", "lowest_pack_soc"]
+
+
+def test_load_errors_are_typed_and_located(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenario: x\nduration: 1 min\nchecks:\n  - name: c\n    alwys: 'a < 1'\n")
+    with pytest.raises(zhil.ScenarioError) as e:
+        zhil.Scenario.load(bad)
+    assert e.value.file == str(bad) and e.value.line == 5 and e.value.column == 5
+    assert "alwys" in str(e.value) and isinstance(e.value, zhil.ConfigError)
+    st = tmp_path / "st.yaml"
+    st.write_text("station: s\ncore: {name: reference}\ncycle: 5 parsecs\ndevices: []\n")
+    with pytest.raises(zhil.StationError) as e:
+        zhil.Station.load(st)
+    assert e.value.file == str(st) and e.value.line == 3 and "parsecs" in str(e.value)
+
+
+def test_a_built_scenario_error_names_the_python_line():
+    sc = zhil.Scenario("bad-unit", duration="1 min", station="bench-1pack")
+    sc.check("ok", always="hall.p >= 0")
+    line = __import__("inspect").currentframe().f_lineno + 1
+    sc.measure("m", "pack1.soc", unit="furlongs", aggregate="max")
+    with pytest.raises(zhil.ScenarioError) as e:
+        zhil.run(sc)
+    assert f"test_api.py:{line}: " in str(e.value) and "furlongs" in str(e.value)
+
+
+def test_an_unknown_signal_is_refused_before_anything_runs(tmp_path):
+    sc = zhil.Scenario("unknown-signal", duration="1 min", station="bench-1pack")
+    line = __import__("inspect").currentframe().f_lineno + 1
+    sc.check("c", always="pack9.soc > 0")
+    with pytest.raises(zhil.ScenarioError) as e:
+        zhil.run(sc, out=tmp_path / "out")
+    assert f"test_api.py:{line}: " in str(e.value) and "pack9.soc" in str(e.value)
+    assert not (tmp_path / "out").exists()  # nothing created by a run that could not start
+
+
+def test_a_run_driven_step_by_step(tmp_path, root):
+    with zhil.run(root / SCENARIO, out=tmp_path / "out") as run:
+        assert run.time == 0 and run.cycles == 0
+        assert run.step() and run.cycles == 1
+        run.until("10 min")
+        assert run.time == 600
+        soc = run.signal("pack1.soc")
+        assert soc.unit == "1" and soc.quality == "good" and soc.kind == "measurement" and 0 < soc.value < 1
+        socs = run.signals("pack?.soc")  # a glob as in a scenario's record: patterns
+        assert sorted(socs) == [f"pack{k}.soc" for k in range(1, 10)] and all(isinstance(s, zhil.Signal) for s in socs.values())
+        assert run.record is None  # not finished yet
+        rec = run.run_to_end()
+    assert rec.verdict == "PASS" and rec.safe and run.record is rec
+    assert rec.path == str(tmp_path / "out" / "record.json")
+    assert rec.measurement("lowest_pack_soc").unit == "1"
+    with pytest.raises(zhil.SignalError):
+        run.signal("no.such_signal")
+
+
+def test_the_time_series_is_the_csv(tmp_path, root):
+    with zhil.run(root / SCENARIO, out=tmp_path / "out") as run:
+        run.until(60)
+        early = run.timeseries()
+        assert early.index[-1] == 60 and len(early) == 61  # record_interval 1 s
+        run.run_to_end()
+    df = run.timeseries()
+    csv = pandas.read_csv(tmp_path / "out" / "timeseries.csv", index_col="t", dtype=float, float_precision="round_trip")
+    csv.index = csv.index.astype(float)
+    assert list(df.columns) == list(csv.columns) and df.shape == csv.shape
+    pandas.testing.assert_frame_equal(df, csv, check_exact=True)
+
+
+def test_set_inject_and_clear_act_now_and_are_recorded(tmp_path):
+    sc = (zhil.Scenario("scripted-faults", duration="20 min", station="bench-1pack", seed=3, record_interval="1 s")
+          .demand(0, power="60 kW")
+          .check("runs", always="run.overruns >= 0"))
+    with zhil.run(sc, out=tmp_path / "out") as run:
+        run.until("1 min")
+        run.set("grid.f_set", "59.5 Hz")
+        run.step()
+        assert run.signal("grid.f").value == pytest.approx(59.5, abs=0.01)
+        t_before = run.signal("pack1.t_max").value
+        run.inject("pack1", "cooling_loss", factor=20)
+        run.until("10 min")
+        assert run.signal("pack1.fault.cooling_loss").value == 20
+        assert run.signal("pack1.t_max").value > t_before
+        run.clear("pack1", "cooling_loss")
+        run.step()
+        assert run.signal("pack1.fault.cooling_loss").value == 0
+        run.event(load={"power": "30 kW"})
+        run.step()
+        assert run.signal("hall.p_demand").value == pytest.approx(30e3)
+        with pytest.raises(zhil.ScenarioError) as e:
+            run.inject("pack7", "cooling_loss")
+        assert "test_api.py:" in str(e.value) and "pack7" in str(e.value)
+        with pytest.raises(zhil.ScenarioError) as e:
+            run.set("grid.f_set", "200 Hz")  # outside the physical range a scenario may set
+        rec = run.run_to_end()
+    assert rec.verdict == "PASS"
+    what = [e.what for e in rec.events]
+    assert any(w.startswith("host: set grid.f_set") for w in what)
+    assert any(w.startswith("host: inject cooling_loss on pack1 (factor=20)") for w in what)
+    assert any(w.startswith("host: clear cooling_loss on pack1") for w in what)
+    # The built scenario is kept with its results.
+    assert (tmp_path / "out" / "scenario.yaml").read_text() == sc.to_yaml()
+    assert json.loads((tmp_path / "out" / "record.json").read_text())["scenario"]["file"].endswith("scenario.yaml")
+
+
+def test_leaving_the_block_early_aborts_and_makes_the_bench_safe(tmp_path, root):
+    with zhil.run(root / SCENARIO, out=tmp_path / "a") as run:
+        run.until(30)
+    assert run.record.verdict == "ABORTED" and run.record.safe
+    assert "before the scenario's end" in run.record.error
+
+
+def test_an_exception_in_the_script_is_an_error_with_its_traceback(tmp_path, root):
+    with pytest.raises(RuntimeError, match="script broke"):
+        with zhil.run(root / SCENARIO, out=tmp_path / "e") as run:
+            run.until(5)
+            raise RuntimeError("script broke")
+    rec = run.record
+    assert rec.verdict == "ERROR" and rec.safe
+    assert "Python script raised" in rec.error and "RuntimeError: script broke" in rec.error
+    assert "test_api.py" in rec.error
+    assert all(s.verified for s in rec.safe_state)
+
+
+def test_the_loop_runs_without_the_gil(tmp_path, root):
+    # A Python thread keeps running while the C++ loop runs: the GIL is not held there.
+    counter = [0]
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counter[0] += 1
+
+    with zhil.run(root / SCENARIO, out=tmp_path / "g") as run:
+        t = threading.Thread(target=count, daemon=True)
+        t.start()
+        try:
+            start = counter[0]
+            run.until(1500)
+            during = counter[0] - start
+        finally:
+            stop.set()
+            t.join()
+    assert during > 1000, during
+
+
+def test_two_runs_at_once_on_can_benches_keep_their_buses_apart(tmp_path):
+    sc = (zhil.Scenario("two-can-runs", duration="30 s", station="bench-1pack-can", record_interval="1 s")
+          .demand(0, power="50 kW").check("comms", always="run.pack1.comm_ok == 1", from_="2 s"))
+    a = zhil.run(sc, out=tmp_path / "a")
+    b = zhil.run(sc, out=tmp_path / "b")
+    with a, b:
+        while a.step() | b.step():
+            pass
+    assert a.record.verdict == "PASS" and b.record.verdict == "PASS"
+    la = (tmp_path / "a" / "can-can-pack1.log").read_text()
+    lb = (tmp_path / "b" / "can-can-pack1.log").read_text()
+    assert la == lb and len(la.splitlines()) > 100  # the same frames, each run's own, none twice
+
+
+@pytest.mark.parametrize("asked", [True, None])
+def test_progress_only_when_asked(python_script, root, asked):
+    p = python_script(f"import zhil\nzhil.run({str(root / SCENARIO)!r}, out='p', progress={asked}).run_to_end()\n")
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    if asked:
+        assert "grid-outage-island: t=" in err and "x real time" in err and "ETA" in err
+    else:
+        assert err == ""  # stderr is not a terminal here: quiet
