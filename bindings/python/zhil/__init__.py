@@ -266,7 +266,18 @@ class Run:
         if self._record is None:
             text = self._r.record_json()
             if text is not None:
-                self._record = Record.from_json(text, os.path.join(self.out_dir, "record.json"))
+                rec = Record.from_json(text, os.path.join(self.out_dir, "record.json"))
+                if self._scenario.built:
+                    # Checks and measurements named where the Python code defined them.
+                    sc, path = self._scenario, os.path.join(self.out_dir, "scenario.yaml")
+                    rel = (lambda w: sc._relocate(w + ": ", path).rstrip(": ") if w.startswith(path) else
+                           sc._relocate(w + ": ", os.path.relpath(path)).rstrip(": "))
+                    object.__setattr__(rec, "checks", [c.__class__(**{**c.__dict__, "defined_at": rel(c.defined_at)})
+                                                      for c in rec.checks])
+                    object.__setattr__(rec, "measurements", [m.__class__(**{**m.__dict__,
+                                                                            "defined_at": rel(m.defined_at)})
+                                                            for m in rec.measurements])
+                self._record = rec
         return self._record
 
     @property
