@@ -36,10 +36,24 @@ void CoreIo::set(SignalId id, double value) {
   signals_.set(id, value, now_);
 }
 
+namespace {
+
+// A core that commands nothing: the commands keep what the host writes (Python's run.set, a
+// scenario-driven test of the envelope), through the envelope as ever. Also the baseline that the
+// Python-core benchmark measures a Python core's overhead against.
+class ManualCore final : public ControlCore {
+ public:
+  void configure(const CoreContext&, CoreIo&) override {}
+  void step(Time, CoreIo&) override {}
+};
+
+}  // namespace
+
 CoreRegistry& CoreRegistry::instance() {
   static CoreRegistry registry = [] {
     CoreRegistry r;
     r.add("reference", [] { return std::make_unique<ReferenceEnergyManager>(); });
+    r.add("manual", [] { return std::make_unique<ManualCore>(); });
     return r;
   }();
   return registry;

@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev libfuzzer-14-dev
   libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio socat
   libsocketcan-dev python3-can can-utils qemu-system-x86 busybox-static cpio xz-utils
+  pybind11-dev python3-dev python3-numpy dpkg-dev file
 )
 
 missing=()
