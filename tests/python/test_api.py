@@ -142,7 +142,10 @@ def test_an_exception_in_the_script_is_an_error_with_its_traceback(tmp_path, roo
             run.until(5)
             raise RuntimeError("script broke")
     rec = run.record
-    assert rec.verdict == "ERROR" and rec.safe
+    assert rec.verdict == "ERROR"
+    safe = {s.device: s.verified for s in rec.safe_state}
+    # The others were made safe and read back; the inverter, unreachable, is reported as not verified.
+    assert safe == {"grid": True, "hall": True, "inv1": False, "pack1": True}, rec.safe_state
     assert "Python script raised" in rec.error and "RuntimeError: script broke" in rec.error
     assert "test_api.py" in rec.error
     assert all(s.verified for s in rec.safe_state)
@@ -193,3 +196,27 @@ def test_progress_only_when_asked(python_script, root, asked):
         assert "grid-outage-island: t=" in err and "x real time" in err and "ETA" in err
     else:
         assert err == ""  # stderr is not a terminal here: quiet
+
+
+def test_a_device_that_cannot_be_reached_is_a_device_error_naming_it_and_its_register(tmp_path, root):
+    st = tmp_path / "bench.yaml"
+    st.write_text(f"""station: unreachable-inverter
+core: {{name: reference}}
+devices:
+  - {{name: grid, role: grid, model: grid-simulator}}
+  - {{name: hall, role: load, model: load-simulator, params: {{power: 80 kW}}}}
+  - {{name: inv1, role: inverter, model: sunspec-inverter, link: {{type: modbus-tcp, host: 127.0.0.1, port: 1, timeout: 100 ms}},
+     packs: [pack1], limits: {{p_discharge_max: 100 kW, p_charge_max: 100 kW, s_max: 100 kVA}}}}
+  - {{name: pack1, role: pack, model: pack-simulator, params: {{file: {root}/fixtures/packs/zh-160kwh-16s.yaml}},
+     limits: {{i_charge_max: 60 A, i_discharge_max: 95 A, soc_min: 5 %, soc_max: 97 %, t_max: 50 degC}}}}
+""")
+    sc = zhil.Scenario("unreachable", duration="10 s", station=str(st)).check("c", always="hall.p >= 0")
+    with pytest.raises(zhil.DeviceError) as e:
+        zhil.run(sc, realtime=True, out=tmp_path / "out")
+    assert e.value.device == "inv1" and e.value.register == 40000
+    assert "Connection refused" in str(e.value) and "SunSpec discovery" in str(e.value)
+    rec = zhil.Record.load(tmp_path / "out" / "record.json")  # the record says why, and what was made safe
+    assert rec.verdict == "ERROR"
+    safe = {s.device: s.verified for s in rec.safe_state}
+    # The others were made safe and read back; the inverter, unreachable, is reported as not verified.
+    assert safe == {"grid": True, "hall": True, "inv1": False, "pack1": True}, rec.safe_state
