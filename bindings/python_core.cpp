@@ -1,5 +1,6 @@
 #include "bindings/python_core.hpp"
 
+#include <csignal>
 #include <stdexcept>
 
 namespace zhil::python {
@@ -68,6 +69,15 @@ void PythonCore::step(Time now, CoreIo& io) {
     step_(to_seconds(now), io_view_);
   } catch (py::error_already_set& e) {
     view_->io = nullptr;
+    if (e.matches(PyExc_KeyboardInterrupt)) {
+      // A Ctrl-C that reached Python's handler just before the run took the signals: it is the
+      // operator's stop, not the core's error. Sent again, the run takes it (ABORTED) and hands it
+      // back to Python once the bench is safe.
+      e.restore();
+      PyErr_Clear();
+      std::raise(SIGINT);
+      return;
+    }
     throw std::runtime_error("Python control core " + name() + ": step() raised:\n" + python_traceback(e));
   }
   view_->io = nullptr;

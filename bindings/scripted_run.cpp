@@ -3,6 +3,7 @@
 #include <csignal>
 #include <filesystem>
 #include <cctype>
+#include <cmath>
 
 #include <yaml-cpp/yaml.h>
 
@@ -77,7 +78,7 @@ ScriptedRun::ScriptedRun(RunRequest rq) {
   pr.limits.max_output_bytes = rq.max_output_bytes;
   pr.options.real_time = rq.real_time;
   pr.options.path_base = lab::find_project_root();
-  pr.options.handle_signals = false;  // caught around each call instead (see the header)
+  pr.options.handle_signals = true;  // from setup; the host's own between calls (see the header)
   pr.options.show_progress = rq.show_progress;
   pr.options.dut_serial = rq.dut_serial;
   if (py::isinstance<py::str>(rq.core)) {
@@ -105,25 +106,33 @@ ScriptedRun::ScriptedRun(RunRequest rq) {
       raise_python("ResultsFolderError", e.what());
     }
   };
-  std::shared_ptr<const Scenario> scenario = rq.scenario;
+  // Bound first, before the results folder is claimed: a scenario (or core) that cannot run leaves
+  // an earlier run's results there untouched, even with overwrite.
+  try {
+    prepared_ = lab::prepare_scenario(*rq.scenario, pr);
+  } catch (const std::exception& e) {
+    raise_python(error_class_for(e.what(), rq.scenario->file), e.what());
+  }
   if (!rq.scenario_text.empty()) {
+    // A scenario built in Python runs from its scenario.yaml in the results folder, so that the
+    // record names a file kept with it: bound again from there (a core's configure() runs twice).
+    prepared_.reset();
     claim();
     try {
       if (Status s = folder_->replace("scenario.yaml", rq.scenario_text); !s) throw std::runtime_error(s.message());
-      scenario = std::make_shared<const Scenario>(load_scenario(folder_->file("scenario.yaml")));
+      prepared_ = lab::prepare_scenario(load_scenario(folder_->file("scenario.yaml")), pr);
     } catch (const std::exception& e) {
+      const char* cls = error_class_for(e.what(), folder_->file("scenario.yaml"));
       abandon_folder();
-      raise_python("ScenarioError", e.what());
+      raise_python(cls, e.what());
     }
-  }
-  try {
-    prepared_ = lab::prepare_scenario(*scenario, pr);
-  } catch (const std::exception& e) {
-    abandon_folder();
-    raise_python(error_class_for(e.what(), scenario->file), e.what());
+  } else {
+    claim();
   }
   if (core_name_.empty()) core_name_ = prepared_->station.core;
-  if (!folder_) claim();
+  out_dir_ = folder_->path();
+  station_name_ = prepared_->station.name;
+  scenario_file_ = prepared_->scenario.file;
   Run& run = *prepared_->run;
   rows_ = std::make_shared<RowBuffer>(prepared_->scenario.record, 1ull << 30);
   run.add_sink(rows_);
@@ -131,9 +140,10 @@ ScriptedRun::ScriptedRun(RunRequest rq) {
   bool ok = false;
   {
     py::gil_scoped_release nogil;
-    ok = run.setup();
+    ok = run.setup();  // a Ctrl-C while the devices start stops the run too
+    run.catch_signals(false);
   }
-  if (!ok) after_end();
+  if (!ok || run.ended()) after_end();
 }
 
 void ScriptedRun::abandon_folder() {
@@ -153,11 +163,43 @@ ScriptedRun::~ScriptedRun() {
   prepared_.reset();
 }
 
+void ScriptedRun::end_run() {
+  // Without the GIL. The run is finished (safe state, record); then what Python may still ask
+  // (signals, time) is kept and the rest let go: the results folder's lock (the next run may use
+  // it), the bench and its connections, the core.
+  Run& run = *prepared_->run;
+  result_ = run.finish();
+  finished_ = true;
+  caught_signal_ = run.caught_signal();
+  last_time_ = to_seconds(run.last_cycle_time());
+  cycles_ = run.cycles();
+  const SignalTable& t = run.signals();
+  final_.clear();
+  for (SignalId id = 0; id < t.size(); ++id) {
+    const SignalInfo& info = t.info(id);
+    final_.push_back({info.name, t.value(id), info.unit, to_string(t.quality(id)), to_string(info.kind), info.owner});
+  }
+  prepared_.reset();
+  folder_.reset();
+}
+
+void ScriptedRun::check_idle(const char* what) const {
+  if (busy_)
+    raise_python("RunError", std::string(what) + ": the run is busy in another call (another thread, or its own "
+                 "control core): one call at a time");
+}
+
 bool ScriptedRun::drive(const std::function<bool()>& body, bool catch_signals) {
+  check_idle("step");
   if (finished_) return false;
   Run& run = *prepared_->run;
   bool more = false;
   {
+    busy_ = true;
+    struct Idle {
+      bool& b;
+      ~Idle() { b = false; }
+    } idle{busy_};
     py::gil_scoped_release nogil;
     if (catch_signals) run.catch_signals(true);
     try {
@@ -166,7 +208,7 @@ bool ScriptedRun::drive(const std::function<bool()>& body, bool catch_signals) {
       run.catch_signals(false);
       throw;
     }
-    run.catch_signals(false);
+    run.catch_signals(false);  // a signal the loop had not read yet stops the run now
   }
   if (!more || run.ended()) {
     after_end();
@@ -176,15 +218,13 @@ bool ScriptedRun::drive(const std::function<bool()>& body, bool catch_signals) {
 }
 
 void ScriptedRun::after_end() {
-  Run& run = *prepared_->run;
   if (!finished_) {
     py::gil_scoped_release nogil;
-    result_ = run.finish();
-    finished_ = true;
+    end_run();
   }
   if (raised_) return;
   raised_ = true;
-  if (const int sig = run.caught_signal(); sig != 0) {
+  if (const int sig = caught_signal_; sig != 0) {
     // The bench is safe and the record written: the signal goes to the interpreter's own handler
     // now (put back when the loop stopped), as if it had come just now. Ctrl-C: KeyboardInterrupt.
     std::raise(sig);
@@ -197,7 +237,7 @@ void ScriptedRun::after_end() {
   switch (result_.cause) {
     case StopCause::device: raise_python("DeviceError", message);
     case StopCause::core: raise_python("ControlCoreError", message);
-    default: raise_python(error_class_for(result_.error, prepared_->scenario.file), message);
+    default: raise_python(error_class_for(result_.error, scenario_file_), message);
   }
 }
 
@@ -206,6 +246,8 @@ bool ScriptedRun::step(bool catch_signals) {
 }
 
 bool ScriptedRun::until(double t_s, bool catch_signals) {
+  if (!std::isfinite(t_s)) raise_python("RunError", "until: the time must be a finite number of seconds");
+  t_s = std::min(t_s, 400.0 * 86400);  // beyond any scenario (a year at most); no overflow in the conversion
   const Time t = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(t_s));
   return drive([this, t] { return prepared_->run->until(t); }, catch_signals);
 }
@@ -221,17 +263,18 @@ void ScriptedRun::run_to_end(bool catch_signals) {
 }
 
 void ScriptedRun::finish(const std::string& verdict, const std::string& why) {
+  check_idle("finish");
   if (finished_) return;
   Run& run = *prepared_->run;
   if (!why.empty() && !run.ended())
     run.request_stop(verdict_of(verdict), why, verdict == "ABORTED" ? StopCause::signal : StopCause::host);
   py::gil_scoped_release nogil;
-  result_ = run.finish();
-  finished_ = true;
+  end_run();
   raised_ = true;  // the script's own exception is the one that propagates
 }
 
 void ScriptedRun::act(const std::string& yaml_text, const std::string& origin, const std::string& what) {
+  check_idle("act");
   if (finished_) raise_python("RunError", origin + ": the run has ended; nothing more can be done to it");
   auto strip = [&origin](std::string m) {
     // The action's YAML is one line written here: "origin:1:12: ..." reads "origin: ..." for the user.
@@ -249,30 +292,45 @@ void ScriptedRun::act(const std::string& yaml_text, const std::string& origin, c
 }
 
 void ScriptedRun::set_command(const std::string& name, double value) {
+  check_idle("set");
+  if (finished_) raise_python("RunError", "set " + name + ": the run has ended; nothing more can be done to it");
   if (Status s = prepared_->run->set_command(name, value); !s) raise_python("SignalError", s.message());
 }
 
-double ScriptedRun::time() const { return to_seconds(prepared_->run->last_cycle_time()); }
+double ScriptedRun::time() const { return finished_ ? last_time_ : to_seconds(prepared_->run->last_cycle_time()); }
 bool ScriptedRun::ended() const { return finished_ || prepared_->run->ended(); }
-std::uint64_t ScriptedRun::cycles() const { return prepared_->run->cycles(); }
-std::string ScriptedRun::out_dir() const { return folder_ ? folder_->path() : ""; }
+std::uint64_t ScriptedRun::cycles() const { return finished_ ? cycles_ : prepared_->run->cycles(); }
+std::string ScriptedRun::out_dir() const { return out_dir_; }
 
 py::tuple ScriptedRun::signal(const std::string& name) const {
+  check_idle("signal");
+  if (finished_) {
+    // The values the run ended with.
+    for (const FinalSignal& f : final_)
+      if (f.name == name) return py::make_tuple(f.value, f.unit, f.quality, f.kind, f.owner);
+    raise_python("SignalError", "no signal '" + name + "' on station " + station_name_);
+  }
   const SignalTable& t = prepared_->run->signals();
   const SignalId id = t.find(name);
-  if (id == kNoSignal) raise_python("SignalError", "no signal '" + name + "' on station " + prepared_->station.name);
+  if (id == kNoSignal) raise_python("SignalError", "no signal '" + name + "' on station " + station_name_);
   const SignalInfo& info = t.info(id);
   return py::make_tuple(t.value(id), info.unit, to_string(t.quality(id)), to_string(info.kind), info.owner);
 }
 
 py::list ScriptedRun::names() const {
-  const SignalTable& t = prepared_->run->signals();
+  check_idle("names");
   py::list out;
+  if (finished_) {
+    for (const FinalSignal& f : final_) out.append(f.name);
+    return out;
+  }
+  const SignalTable& t = prepared_->run->signals();
   for (SignalId id = 0; id < t.size(); ++id) out.append(t.info(id).name);
   return out;
 }
 
 py::object ScriptedRun::record_json() const {
+  check_idle("record");
   if (!finished_) return py::none();
   return py::str(record_json_text(result_.record));
 }

@@ -2,11 +2,15 @@
 // One run driven from Python: zhil.run() makes one, the `with` block and run.step() / until() /
 // run_to_end() drive it. It wires the run as `zhil run` does (lab/run_preparation), then:
 //   - the loop runs without the GIL (a Python core takes it for its own step only);
-//   - terminating signals are caught only while the loop runs, so between calls Python's own
-//     handlers are in place (Ctrl-C in the script raises KeyboardInterrupt there, and the `with`
-//     block's exit makes the bench safe); one caught inside the loop stops the run, the bench is made
-//     safe and the record written, then the signal is given back to the interpreter's handler
-//     (Ctrl-C: KeyboardInterrupt);
+//   - terminating signals are caught while the loop runs (and while the devices start), and go to
+//     Python's own handlers between calls (Ctrl-C in the script raises KeyboardInterrupt there, and
+//     the `with` block's exit makes the bench safe); one caught inside the loop stops the run, the
+//     bench is made safe and the record written, then the signal is given back to the
+//     interpreter's handler (Ctrl-C: KeyboardInterrupt);
+//   - one call at a time: another thread (or the run's own Python core) calling in while the loop
+//     runs is refused with zhil.RunError;
+//   - once finished, the run lets go of its results folder, bench and core; its signals' last
+//     values, its record and its time series stay;
 //   - a run that ends is finished at once (safe state, record), and one that ends as ERROR raises
 //     the matching Python exception (zhil.DeviceError, zhil.ControlCoreError, zhil.RunError).
 #include <pybind11/pybind11.h>
@@ -14,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bindings/row_buffer.hpp"
 #include "harness/recording/output_folder.hpp"
@@ -67,11 +72,27 @@ class ScriptedRun {
   py::object record_json() const;  // None until finished
   std::string stop_cause() const;
   std::string core_name() const { return core_name_; }
-  const RowBuffer& rows() const { return *rows_; }
+  const RowBuffer& rows() const {
+    check_idle("timeseries");
+    return *rows_;
+  }
 
  private:
   bool drive(const std::function<bool()>& body, bool catch_signals);
   void after_end();
+  void end_run();
+  void check_idle(const char* what) const;
+  struct FinalSignal {
+    std::string name;
+    double value;
+    std::string unit, quality, kind, owner;
+  };
+  bool busy_ = false;  // a call is driving the loop (without the GIL): other calls are refused
+  std::vector<FinalSignal> final_;
+  int caught_signal_ = 0;
+  double last_time_ = 0;
+  std::uint64_t cycles_ = 0;
+  std::string out_dir_, station_name_, scenario_file_;
   void abandon_folder();
   bool created_folder_ = false;
   std::unique_ptr<lab::PreparedRun> prepared_;

@@ -55,6 +55,16 @@ std::shared_ptr<const Scenario> load_scenario_or_raise(const std::string& path) 
   }
 }
 
+// A parameter's error as Python's zhil.ConfigError, with its file:line:column.
+template <class F>
+auto config_error_as_python(F&& f) {
+  try {
+    return f();
+  } catch (const ConfigError& e) {
+    raise_python("ConfigError", e.what());
+  }
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_zhil, m) {
@@ -124,11 +134,7 @@ PYBIND11_MODULE(_zhil, m) {
       .def(
           "quantity",
           [](const LayeredConfig& p, const std::string& key, const std::string& unit, double fallback, double low, double high) {
-            try {
-              return p.quantity_in(key, unit, fallback, low, high);
-            } catch (const ConfigError& e) {
-              raise_python("ConfigError", e.what());
-            }
+            return config_error_as_python([&] { return p.quantity_in(key, unit, fallback, low, high); });
           },
           py::arg("key"), py::arg("unit"), py::arg("default"), py::arg("low") = -std::numeric_limits<double>::infinity(),
           py::arg("high") = std::numeric_limits<double>::infinity(),
@@ -137,33 +143,19 @@ PYBIND11_MODULE(_zhil, m) {
       .def(
           "text",
           [](const LayeredConfig& p, const std::string& key, const std::string& fallback) {
-            ConfigNode n = p.get(key);
-            try {
-              return n.defined() ? n.as_string() : fallback;
-            } catch (const ConfigError& e) {
-              raise_python("ConfigError", e.what());
-            }
+            return config_error_as_python([&] { return p.get(key).defined() ? p.get(key).as_string() : fallback; });
           },
           py::arg("key"), py::arg("default") = "")
       .def(
           "flag",
           [](const LayeredConfig& p, const std::string& key, bool fallback) {
-            ConfigNode n = p.get(key);
-            try {
-              return n.defined() ? n.as_bool() : fallback;
-            } catch (const ConfigError& e) {
-              raise_python("ConfigError", e.what());
-            }
+            return config_error_as_python([&] { return p.get(key).defined() ? p.get(key).as_bool() : fallback; });
           },
           py::arg("key"), py::arg("default") = false)
       .def(
           "expect_keys",
           [](const LayeredConfig& p, const std::vector<std::string>& keys) {
-            try {
-              p.expect_keys(keys);
-            } catch (const ConfigError& e) {
-              raise_python("ConfigError", e.what());
-            }
+            config_error_as_python([&] { p.expect_keys(keys); });
           },
           py::arg("keys"), "Refuses (at file:line:column) any key not in `keys`: a misspelt parameter is an error.")
       .def("where", &LayeredConfig::where);

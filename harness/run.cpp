@@ -1047,10 +1047,7 @@ Status Run::set_command(const std::string& name, double value) {
 }
 
 void Run::catch_signals(bool on) {
-  Impl& r = *impl_;
-  if (!on) r.signal_capture_.reset();
-  else if (!r.signal_capture_ && r.set_up_ && !r.finished_)
-    r.signal_capture_.emplace(r.io_, [&r](int sig) { r.on_signal(sig); });
+  if (impl_->signal_capture_) impl_->signal_capture_->set_paused(!on);
 }
 
 int Run::caught_signal() const { return impl_->caught_signal_; }

@@ -125,9 +125,10 @@ class Run {
   // Between cycles: a command signal written as the core would write it (the envelope bounds it in
   // the next cycle, and the core may overwrite it in its next step); noted in the record's events.
   Status set_command(const std::string& name, double value);
-  // Terminating signals (Ctrl-C...) are caught while `on` (from setup to finish), and stop the run
-  // as ABORTED; off, the host's own handlers are back. For a host that drives the run in calls
-  // (Python) with RunOptions::handle_signals off: it catches them only while the loop runs.
+  // With RunOptions::handle_signals, terminating signals (Ctrl-C...) are caught from setup to
+  // finish and stop the run as ABORTED. A host that drives the run in calls (Python) turns that
+  // off between its calls (`on` false): signals then reach its own handlers, and one that came
+  // while the loop was not reading is acted on now.
   void catch_signals(bool on);
   int caught_signal() const;  // the first signal caught (0: none)
   // Safe state, verified; then every sink's on_finished, the record last. Idempotent.

@@ -17,6 +17,7 @@ verifies it by reading back, and finishes the record.
 from __future__ import annotations
 
 import fnmatch
+import math
 import json
 import os
 import re
@@ -44,6 +45,8 @@ def seconds(t: Quantity) -> float:
     if isinstance(t, bool):
         raise TypeError("a time is a number of seconds or a string such as '10 min'")
     if isinstance(t, (int, float)):
+        if not math.isfinite(t):
+            raise ValueError(f"a time must be a finite number of seconds, not {t}")
         return float(t)
     return _zhil.seconds(str(t))
 
@@ -155,7 +158,7 @@ class Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        if exc_type is None:
+        if exc_type is None or (issubclass(exc_type, SystemExit) and exc.code in (None, 0)):
             self._r.finish("", "")
         elif issubclass(exc_type, KeyboardInterrupt):
             self._r.finish("ABORTED", "interrupted (KeyboardInterrupt in the Python script)")
@@ -331,14 +334,20 @@ def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Stati
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     spec, text = scenario._for_run()
+    impl = None
     try:
         impl = _zhil.ScriptedRun(spec, text, station_file, core, seed, realtime, os.fspath(out) if out else "",
                                  overwrite, dut_serial or "", progress)
-    except ScenarioError as e:
+        return Run(impl, scenario)
+    except BaseException as e:
+        # A Ctrl-C that lands just as the run starts: the bench is made safe before it propagates.
+        if impl is not None:
+            impl.finish("ABORTED", f"interrupted while starting ({type(e).__name__})")
+        if not isinstance(e, ScenarioError):
+            raise
         # A built scenario runs from the scenario.yaml written into its results folder: name the
         # Python line instead.
         m = re.match(r"^(.*scenario\.yaml):\d+:\d+: ", str(e))
         if not text or not m:
             raise
         raise ScenarioError(scenario._relocate(str(e), m.group(1))) from None
-    return Run(impl, scenario)

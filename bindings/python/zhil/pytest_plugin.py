@@ -22,6 +22,7 @@ with its evidence.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from typing import Any, Callable, Dict, List
@@ -69,8 +70,12 @@ def _out_root(config: Any) -> str:
 
 
 def _test_folder(nodeid: str) -> str:
-    # tests/test_x.py::test_y[a-1] -> tests_test_x.py__test_y_a-1_
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")[:150]
+    # tests/test_x.py::test_y[a b] -> tests_test_x.py_test_y_a_b: readable; when that loses anything
+    # (another test could give the same name), a short hash of the test id keeps it apart.
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
+    if name != nodeid.replace("/", "_").replace("::", "_") or len(name) > 120:
+        name = name[:120] + "-" + hashlib.sha256(nodeid.encode()).hexdigest()[:8]
+    return name
 
 
 @pytest.fixture
@@ -105,6 +110,7 @@ def run(request: Any) -> Callable[..., "zhil.Run"]:
     for r in runs:  # a test that raised: its runs are finished here (the bench made safe)
         if r.record is None:
             r.finish()
+    runs.clear()  # nothing of the test's runs is kept for the rest of the session
 
 
 def _finish(runs: List["zhil.Run"]) -> List["zhil.Record"]:

@@ -252,9 +252,8 @@ class Scenario:
         text, origins = self._render()
         tmp = None
         if path is None:
-            fd, tmp = tempfile.mkstemp(prefix="zhil-scenario-", suffix=".yaml")
-            os.close(fd)
-            path = tmp
+            tmp = tempfile.mkdtemp(prefix="zhil-scenario-")
+            path = os.path.join(tmp, "scenario.yaml")
         try:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -264,7 +263,8 @@ class Scenario:
                 raise ScenarioError(self._relocate(str(e), path, origins)) from None
         finally:
             if tmp:
-                os.unlink(tmp)
+                os.unlink(path)
+                os.rmdir(tmp)
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> "Scenario":
         """Writes the scenario file and returns it loaded from there."""
