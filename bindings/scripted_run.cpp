@@ -10,6 +10,7 @@
 #include "bindings/python_core.hpp"
 #include "harness/config/config_error.hpp"
 #include "harness/config/config_node.hpp"
+#include "harness/host_signals.hpp"
 #include "harness/recording/test_record.hpp"
 #include "lab/project_paths.hpp"
 #include "lab/scenario_runner.hpp"
@@ -158,8 +159,12 @@ void ScriptedRun::abandon_folder() {
 
 ScriptedRun::~ScriptedRun() {
   if (!prepared_) return;
+  busy_ = true;
   py::gil_scoped_release nogil;
-  if (!finished_) prepared_->run->finish();
+  if (!finished_) {
+    prepared_->run->catch_signals(true);
+    prepared_->run->finish();
+  }
   prepared_.reset();
 }
 
@@ -168,8 +173,9 @@ void ScriptedRun::end_run() {
   // (signals, time) is kept and the rest let go: the results folder's lock (the next run may use
   // it), the bench and its connections, the core.
   Run& run = *prepared_->run;
+  // The safe state is made with the signals taken by the run: none can end the process meanwhile.
+  run.catch_signals(true);
   result_ = run.finish();
-  finished_ = true;
   caught_signal_ = run.caught_signal();
   last_time_ = to_seconds(run.last_cycle_time());
   cycles_ = run.cycles();
@@ -181,6 +187,19 @@ void ScriptedRun::end_run() {
   }
   prepared_.reset();
   folder_.reset();
+  finished_ = true;  // last: what a finished run answers from is all there
+}
+
+// The GIL is let go while the run ends; the run is marked busy first, so that another thread
+// cannot call in meanwhile.
+void ScriptedRun::end_run_without_gil() {
+  busy_ = true;
+  struct Idle {
+    bool& b;
+    ~Idle() { b = false; }
+  } idle{busy_};
+  py::gil_scoped_release nogil;
+  end_run();
 }
 
 void ScriptedRun::check_idle(const char* what) const {
@@ -218,16 +237,13 @@ bool ScriptedRun::drive(const std::function<bool()>& body, bool catch_signals) {
 }
 
 void ScriptedRun::after_end() {
-  if (!finished_) {
-    py::gil_scoped_release nogil;
-    end_run();
-  }
+  if (!finished_) end_run_without_gil();
   if (raised_) return;
   raised_ = true;
   if (const int sig = caught_signal_; sig != 0) {
     // The bench is safe and the record written: the signal goes to the interpreter's own handler
     // now (put back when the loop stopped), as if it had come just now. Ctrl-C: KeyboardInterrupt.
-    std::raise(sig);
+    send_to_host(sig);
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     return;
   }
@@ -268,9 +284,11 @@ void ScriptedRun::finish(const std::string& verdict, const std::string& why) {
   Run& run = *prepared_->run;
   if (!why.empty() && !run.ended())
     run.request_stop(verdict_of(verdict), why, verdict == "ABORTED" ? StopCause::signal : StopCause::host);
-  py::gil_scoped_release nogil;
-  end_run();
+  const int before = run.caught_signal();
+  end_run_without_gil();
   raised_ = true;  // the script's own exception is the one that propagates
+  // A signal that came while the bench was made safe goes to Python's handler now.
+  if (caught_signal_ != 0 && before == 0) send_to_host(caught_signal_);
 }
 
 void ScriptedRun::act(const std::string& yaml_text, const std::string& origin, const std::string& what) {

@@ -81,6 +81,7 @@ class ScriptedRun {
   bool drive(const std::function<bool()>& body, bool catch_signals);
   void after_end();
   void end_run();
+  void end_run_without_gil();
   void check_idle(const char* what) const;
   struct FinalSignal {
     std::string name;

@@ -42,6 +42,10 @@ const std::vector<int>& terminating_signals();
 // "SIGHUP", "SIGRTMIN+3".
 std::string signal_name(int sig);
 
+// A signal given to the host's own disposition (as if no capture were there, whatever other run
+// listens): for a host that re-raises, once the bench is safe, a signal a run caught.
+void send_to_host(int sig);
+
 class HostSignalCapture {
  public:
   // Throws std::runtime_error if no pipe can be made, or more than 8 captures live at once.
