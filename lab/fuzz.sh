@@ -22,14 +22,13 @@ declare -A seeds=(
   [dbc]="fixtures/can tests/fuzz/regressions/dbc"
   [socketcand]="tests/fuzz/corpus/socketcand tests/fuzz/regressions/socketcand"
 )
-status=0
-for target in scenario_loader station_loader expression register_map modbus_reply dbc socketcand; do
-  corpus=build-fuzz/corpus/$target findings=build-fuzz/findings/$target
+# One target per core at a time; each reports when it is done (its lines are printed whole).
+fuzz_one() {
+  local target=$1 corpus=build-fuzz/corpus/$1 findings=build-fuzz/findings/$1 log=build-fuzz/fuzz_$1.log rc found
   mkdir -p "$corpus" "$findings"
   rm -f "$findings"/crash-* "$findings"/leak-* "$findings"/timeout-* "$findings"/oom-*
-  dirs=()
+  local dirs=() d
   for d in ${seeds[$target]}; do [ -d "$d" ] && dirs+=("$d"); done
-  log=build-fuzz/fuzz_$target.log
   # -rss_limit_mb: a loader that allocates without bound is a finding too.
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
     build-fuzz/bin/fuzz_$target "$corpus" "${dirs[@]}" -max_total_time="$seconds" \
@@ -39,13 +38,25 @@ for target in scenario_loader station_loader expression register_map modbus_repl
   if [ $rc -eq 0 ] && [ -z "$found" ]; then
     echo "zhil fuzz: $target: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') executions in ${seconds} s, no crash"
   elif [ -n "$found" ]; then
-    echo "zhil fuzz: $target: FOUND A CRASH: $findings/$found (log: $log)" >&2
-    tail -40 "$log" >&2
-    status=1
+    { echo "zhil fuzz: $target: FOUND A CRASH: $findings/$found (log: $log)"; tail -40 "$log"; } >&2
+    return 1
   else
-    echo "zhil fuzz: $target: libFuzzer did not run (exit $rc; log: $log)" >&2
-    tail -20 "$log" >&2
-    status=1
+    { echo "zhil fuzz: $target: libFuzzer did not run (exit $rc; log: $log)"; tail -20 "$log"; } >&2
+    return 1
   fi
+}
+status=0
+running=0
+for target in scenario_loader station_loader expression register_map modbus_reply dbc socketcand; do
+  if [ $running -ge "$jobs" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+while [ $running -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit $status
