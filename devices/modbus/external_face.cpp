@@ -10,6 +10,7 @@ void ExternalFace::bind(SignalTable* table, Clock* clock, const std::string& dev
   table_ = table;
   clock_ = clock;
   device_ = device;
+  requests_.clear();
 }
 
 std::vector<std::pair<std::size_t, double>> ExternalFace::decode(int unit, int address, const std::uint16_t* values,
@@ -58,10 +59,16 @@ void ExternalFace::written(int unit, int address, int count) {
   for (const auto& [k, v] : decode(unit, address, w.at(address, count).data(), count)) {
     const SignalId id = table_->find(device_ + "." + map_.entries[k].signal);
     if (id == kNoSignal) continue;
-    // The request, as a core writes it: the envelope bounds it and the driver applies it.
-    table_->set(id, v, clock_->now());
+    requests_.emplace_back(id, v);
     ++accepted_;
   }
+}
+
+void ExternalFace::take_requests() {
+  if (!table_ || !clock_) return;
+  // The requests, as a core writes them: the envelope bounds them and the driver applies them.
+  for (const auto& [id, v] : requests_) table_->set(id, v, clock_->now());
+  requests_.clear();
 }
 
 }  // namespace zhil::modbus

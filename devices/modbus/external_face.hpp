@@ -4,8 +4,9 @@
 // register bounded by the safety envelope before it reaches the device. A write that the envelope
 // would not pass (a power setpoint beyond the inverter's envelope limits p_limit_discharge /
 // p_limit_charge, or any value outside the map's range) is answered with exception 03 and counted;
-// a write it passes becomes the command's request in the run (as a core's would be), which the
-// envelope then bounds every cycle and zhil's own driver writes to the device. Reads are the
+// a write it passes becomes the command's request in the run (as a core's would be) when the
+// device's next cycle starts, which the envelope then bounds every cycle and zhil's own driver
+// writes to the device. Reads are the
 // simulator's, brought up to date as for any client.
 #include <functional>
 #include <string>
@@ -30,6 +31,11 @@ class ExternalFace final : public RegisterBackend {
   int check_read(int unit, int address, int count) const override { return inner_.check_read(unit, address, count); }
   int check_write(int unit, int address, const std::uint16_t* values, int count) const override;
   void written(int unit, int address, int count) override;
+  // The writes accepted since the last call become the commands' requests in the run's table. The
+  // device calls it when its cycle's read starts: a write lands at a fixed point of the cycle, not
+  // whenever its packet happens to arrive (which, in lock-step simulated time, made the recorded
+  // requests differ by a cycle between two runs of the same scenario).
+  void take_requests();
 
  private:
   // The value a write would give each command entry it touches (entry index, value).
@@ -43,6 +49,7 @@ class ExternalFace final : public RegisterBackend {
   mutable std::uint64_t refused_ = 0;
   std::uint64_t accepted_ = 0;
   std::vector<std::pair<std::size_t, double>> pending_;  // checked, to be taken by written()
+  std::vector<std::pair<SignalId, double>> requests_;    // accepted, to be taken by take_requests()
 };
 
 }  // namespace zhil::modbus

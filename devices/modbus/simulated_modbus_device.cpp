@@ -69,6 +69,11 @@ void SimulatedModbusDevice::on_activate(Time now) {
   DeviceDecorator::on_activate(now);
 }
 
+void SimulatedModbusDevice::on_read(Time now) {
+  if (external_face_) external_face_->take_requests();
+  DeviceDecorator::on_read(now);
+}
+
 void SimulatedModbusDevice::on_stimuli(Time now, const SignalTable& t) {
   for (const auto& [suffix, id] : sim_stimuli_) backend_->set_stimulus(suffix, t.value(id));
   backend_->apply_stimuli(now);

@@ -36,6 +36,7 @@ class SimulatedModbusDevice final : public DeviceDecorator {
  protected:
   Status on_configure(DeviceContext& c) override;
   void on_activate(Time now) override;
+  void on_read(Time now) override;
   void on_stimuli(Time now, const SignalTable& t) override;
   void on_deactivate() override;
   void on_detach() override;

@@ -11,6 +11,7 @@ acknowledges the cycle (writes it to registers 6-7); it stops when zhil goes (SE
 limit of wall time).
 """
 import json
+import random
 import sys
 import time
 
@@ -49,7 +50,7 @@ def work(inv, pack, wset, setop, state):
         state["refused"] = r.exception_code if r.isError() else 0
 
 
-def lockstep(port, inv, pack, wset, setop, seconds):
+def lockstep(port, inv, pack, wset, setop, seconds, jitter=False):
     clock = ModbusTcpClient("127.0.0.1", port=port)
     deadline = time.time() + 10
     while not clock.connect():
@@ -68,6 +69,10 @@ def lockstep(port, inv, pack, wset, setop, seconds):
             if cycle == last:
                 continue
             last = cycle
+            if jitter:
+                # A program slower some cycles than others: what zhil records must not depend on when
+                # within the held cycle its writes arrive.
+                time.sleep(random.uniform(0, 0.01))
             work(inv, pack, wset, setop, state)
             state["cycles"] += 1
             clock.write_registers(6, [cycle >> 16, cycle & 0xFFFF], slave=1)
@@ -83,7 +88,8 @@ def main():
     mi, mp = models(inv), models(pack)
     wset, setop = mi[704] + 24, mp[802] + 50
     if len(sys.argv) > 4:
-        print(json.dumps(lockstep(int(sys.argv[4]), inv, pack, wset, setop, seconds)), flush=True)
+        jitter = len(sys.argv) > 5 and sys.argv[5] == "jitter"
+        print(json.dumps(lockstep(int(sys.argv[4]), inv, pack, wset, setop, seconds, jitter)), flush=True)
         return
     end = time.time() + seconds
     wrote, refused = 0, None
