@@ -62,6 +62,13 @@ const char* error_class_for(const std::string& message, const std::string& scena
 
 namespace {
 
+// Marks the run busy while a call runs the loop without the GIL (check_idle refuses other calls).
+struct Busy {
+  explicit Busy(bool& flag) : flag_(flag) { flag_ = true; }
+  ~Busy() { flag_ = false; }
+  bool& flag_;
+};
+
 Verdict verdict_of(const std::string& v) {
   if (v == "ABORTED") return Verdict::aborted;
   if (v == "FAIL") return Verdict::fail;
@@ -193,11 +200,7 @@ void ScriptedRun::end_run() {
 // The GIL is let go while the run ends; the run is marked busy first, so that another thread
 // cannot call in meanwhile.
 void ScriptedRun::end_run_without_gil() {
-  busy_ = true;
-  struct Idle {
-    bool& b;
-    ~Idle() { b = false; }
-  } idle{busy_};
+  Busy busy(busy_);
   py::gil_scoped_release nogil;
   end_run();
 }
@@ -214,11 +217,7 @@ bool ScriptedRun::drive(const std::function<bool()>& body, bool catch_signals) {
   Run& run = *prepared_->run;
   bool more = false;
   {
-    busy_ = true;
-    struct Idle {
-      bool& b;
-      ~Idle() { b = false; }
-    } idle{busy_};
+    Busy busy(busy_);
     py::gil_scoped_release nogil;
     if (catch_signals) run.catch_signals(true);
     try {

@@ -118,3 +118,12 @@ def test_a_registered_core_by_name(tmp_path):
         assert run.run_to_end().verdict == "PASS"
     with pytest.raises(zhil.ControlCoreError, match="unknown control core 'nope'"):
         zhil.run(scenario("by-name-2", "10 s"), core="nope")
+
+
+def test_a_core_missing_step_cannot_be_made():
+    class NoStep(zhil.ControlCore):
+        def configure(self, context, io):
+            pass
+
+    with pytest.raises(TypeError, match="step"):
+        NoStep()

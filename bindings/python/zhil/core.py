@@ -1,6 +1,8 @@
 """Control cores written in Python."""
 from __future__ import annotations
 
+import abc
+
 from . import _zhil
 
 __all__ = ["ControlCore", "CoreContext", "CoreIO", "CoreParams"]
@@ -10,12 +12,12 @@ CoreIO = _zhil.CoreIO
 CoreParams = _zhil.CoreParams
 
 
-class ControlCore:
+class ControlCore(abc.ABC):
     """The software under test, in Python: it observes signals and writes setpoints once a cycle,
     in the loop exactly where a C++ core runs (simulated or real time), and never calls a device.
     Whatever it writes passes the safety envelope first.
 
-    Subclass it and implement both methods::
+    Subclass it and implement both methods (a subclass missing one cannot be instantiated)::
 
         class HoldZero(zhil.ControlCore):
             def configure(self, context, io):
@@ -30,8 +32,10 @@ class ControlCore:
     the record, and the bench goes to its safe state. The GIL is taken for these calls only.
     """
 
+    @abc.abstractmethod
     def configure(self, context: CoreContext, io: CoreIO) -> None:
-        raise NotImplementedError(f"{type(self).__name__}.configure(context, io) is not implemented")
+        """Resolve the signals the core reads and writes; read its parameters. Raise to refuse them."""
 
+    @abc.abstractmethod
     def step(self, t: float, io: CoreIO) -> None:
-        raise NotImplementedError(f"{type(self).__name__}.step(t, io) is not implemented")
+        """One cycle at simulated (or real) time t, in seconds: observe, then set setpoints."""
