@@ -178,6 +178,7 @@ struct Run::Impl : DeviceObserver {
   std::optional<Timeline> timeline_;
   std::optional<SafetyEnvelope> envelope_;
   std::vector<Check> checks_;
+  std::vector<bool> check_reported_;  // its failure went to the sinks
   std::vector<Measurement> measurements_;
   std::vector<std::shared_ptr<RunSink>> sinks_;
   std::shared_ptr<TimeseriesWriter> series_;
@@ -341,6 +342,7 @@ void Run::Impl::configure() {
       throw ConfigError(c.where + ": check '" + c.name + "': its window (" + seconds_text(c.from) + " s to " +
                         seconds_text(until) + " s) holds no cycle of " + seconds_text(cycle_) + " s");
     checks_.emplace_back(c, signals_);
+    check_reported_.push_back(false);
   }
   for (const MeasurementSpec& m : sc_.measurements) {
     const Time until = m.until.value_or(sc_.duration);
@@ -449,7 +451,7 @@ void Run::Impl::setup() {
     series_ = std::make_shared<TimeseriesWriter>(folder_, sc_.record);
     sinks_.insert(sinks_.begin(), series_);
     sinks_.push_back(record_writer_);
-    RunInfo info{record_.run_id, folder_->path(), opt_.real_time};
+    RunInfo info{record_.run_id, folder_->path(), opt_.real_time, &record_};
     for (auto& s : sinks_)
       if (auto st = s->on_started(info, signals_); !st) throw std::runtime_error(st.message());
     // A run killed from here on (SIGKILL, power loss) leaves a record that says it did not end.
@@ -610,7 +612,15 @@ void Run::Impl::after_write() {
     signals_.set(run_overruns_, static_cast<double>(stats_.overruns), due);
     signals_.set(run_late_, static_cast<double>(late_this_cycle_), due);
     record_.late_device_io += late_this_cycle_;
-    for (Check& c : checks_) c.evaluate(due);
+    for (std::size_t k = 0; k < checks_.size(); ++k) {
+      Check& c = checks_[k];
+      c.evaluate(due);
+      if (c.violated() && !check_reported_[k]) {
+        check_reported_[k] = true;
+        const CheckResult r = c.result(due, false);
+        for (auto& s : sinks_) s->on_check(due, r);
+      }
+    }
     for (Measurement& m : measurements_) m.sample(due);
     if (due >= next_record_) {
       for (auto& s : sinks_)
@@ -866,10 +876,11 @@ RunResult Run::Impl::finish() {
     record_.checks.push_back(c.result(last_cycle_, completed));
     any_fail = any_fail || record_.checks.back().outcome == CheckOutcome::fail;
   }
-  for (const Measurement& m : measurements_) {
-    record_.measurements.push_back(m.result(last_cycle_, completed));
-    any_fail = any_fail || record_.measurements.back().outcome == "FAIL";
-  }
+  for (const Measurement& m : measurements_) record_.measurements.push_back(m.result(last_cycle_, completed));
+  for (std::size_t k = 0; k < measurements_.size(); ++k)
+    if (measurements_[k].is_ratio())
+      record_.measurements[k] = measurements_[k].ratio_result(record_.measurements, last_cycle_, completed);
+  for (const auto& m : record_.measurements) any_fail = any_fail || m.outcome == "FAIL";
   // A check or measurement that a completed run could not decide is not a pass: the test did not
   // test what it says. A failure still wins (the device did fail something).
   std::string undecided;
@@ -914,10 +925,10 @@ RunResult Run::Impl::finish() {
   if (record_writer_ && std::find(sinks_.begin(), sinks_.end(), record_writer_) == sinks_.end())
     sinks_.push_back(record_writer_);  // setup failed before the sinks were started: the record is still written
   for (auto& s : sinks_) {
-    if (s == record_writer_) {
-      record_.verdict = verdict;
-      record_.error = error;
-    }
+    // Each sink sees the verdict as it stands (a results store commits it); one that fails makes
+    // it ERROR for the sinks after it, the record writer last.
+    record_.verdict = verdict;
+    record_.error = error;
     Status st;
     try {
       st = s->on_finished(record_);

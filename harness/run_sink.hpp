@@ -13,11 +13,14 @@
 namespace zhil {
 
 struct TestRecord;
+struct CheckResult;
 
 struct RunInfo {
   std::string run_id;
   std::string out_dir;
   bool real_time = false;
+  // The record as it stands when the run starts: station, scenario, their hashes, seed, core, DUT.
+  const TestRecord* record = nullptr;
 };
 
 class RunSink {
@@ -27,6 +30,9 @@ class RunSink {
   // At the scenario's record interval, after the cycle's checks.
   virtual Status on_row(Time, const SignalTable&) { return Status::ok(); }
   virtual void on_event(Time, const std::string&) {}
+  // A check failed during the run (its first violation, with evidence): a results store commits it
+  // now, not only at the end.
+  virtual void on_check(Time, const CheckResult&) {}
   // Push what is buffered to storage (a real-time run does, every few seconds).
   virtual Status flush() { return Status::ok(); }
   // Called in registration order once the bench is safe: a sink may add to the record (the time

@@ -8,6 +8,7 @@
 
 #include "lab/process_signals.hpp"
 #include "lab/project_paths.hpp"
+#include "lab/results/results_sink.hpp"
 
 namespace zhil::lab {
 
@@ -47,6 +48,7 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   pr.options.path_base = find_project_root();
   pr.options.show_progress = rq.show_progress;
   pr.options.pending_signal = pending_process_signal;
+  pr.options.dut_serial = rq.dut_serial;
   if (rq.announce_start)
     pr.options.on_started = [](const std::string& id) { std::cout << "started run " << id << std::endl; };
   std::unique_ptr<PreparedRun> prepared;
@@ -62,6 +64,22 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
     return out;
   }
   out.scenario_name = prepared->scenario.name;
+  // The store is opened before the results folder is claimed: a store that cannot be opened (a
+  // bad path, a PostgreSQL server that is down) stops the run before anything is created.
+  std::shared_ptr<ResultsSink> results;
+  if (!rq.results_db.empty()) {
+    RunContext ctx = rq.results_context;
+    if (ctx.duts.empty() && !rq.dut_serial.empty()) ctx.duts.push_back({rq.dut_serial, "", ""});
+    try {
+      results = std::make_shared<ResultsSink>(rq.results_db, ctx);
+    } catch (const std::exception& e) {
+      out.message = e.what();
+      return out;
+    }
+    for (const auto& id : results->marked_aborted())
+      std::cerr << "zhil: results store: run " << id << " was left RUNNING by a process that is gone: marked ABORTED\n";
+    prepared->run->add_sink(results);
+  }
   std::shared_ptr<OutputFolder> folder = rq.output;
   try {
     if (!folder)
@@ -78,6 +96,7 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   prepared->run->set_output(folder);
   try {
     out.result = prepared->run->run_to_end();
+    out.run_id = out.result.record.run_id;
     out.verdict = out.result.verdict;
     out.message = out.result.error;
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 #include "harness/recording/output_folder.hpp"
 #include "harness/run.hpp"
 #include "lab/run_preparation.hpp"
+#include "lab/results/results_store.hpp"
 
 namespace zhil::lab {
 
@@ -23,6 +24,10 @@ struct ScenarioRunRequest {
   ResourceLimits limits;
   bool show_progress = false;
   bool announce_start = false;  // print "started <run id>" on stdout when the first cycle is due
+  // The results store the run goes into (--db, ZHIL_DB; see default_results_location()); empty: none.
+  std::string results_db;
+  RunContext results_context;  // kind, batch, DUTs
+  std::string dut_serial;      // the serial the operator gave (zhil run --dut-serial), for the record
 };
 
 struct ScenarioRunOutcome {
@@ -31,6 +36,7 @@ struct ScenarioRunOutcome {
   std::string out_dir;   // empty when nothing was created
   std::string message;  // the error, for ERROR before a record could be written
   RunResult result;     // result.record_written says whether record.json is on disk
+  std::string run_id;   // as the record and the results store name it (empty if it never started)
 };
 
 ScenarioRunOutcome run_scenario(const ScenarioRunRequest& request);

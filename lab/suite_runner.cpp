@@ -113,6 +113,9 @@ int run_suite(const SuiteRequest& rq) {
     r.out_dir = out + "/" + stem;
     r.limits = rq.limits;
     r.show_progress = rq.show_progress;
+    r.results_db = rq.results_db;
+    r.results_context.kind = "suite";
+    r.results_context.batch = suite_name + "@" + out;
     const auto t0 = std::chrono::steady_clock::now();
     if (pending_process_signal() != 0 || aborted) {
       md << "| " << stem << " | NOT RUN | " << en.expect << " | - | - |\n";

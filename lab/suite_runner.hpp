@@ -36,6 +36,7 @@ struct SuiteRequest {
   std::string station_file;  // optional override for every scenario
   std::optional<std::uint64_t> seed;
   bool show_progress = false;
+  std::string results_db;  // every scenario's run goes into this results store; empty: none
 };
 
 // Exit code: 0 when every scenario gave its expected verdict, 1 when one did not, 2 when the

@@ -12,6 +12,27 @@
 #include <stdexcept>
 
 namespace zhil {
+namespace {
+
+std::string hex_of(const unsigned char* digest, unsigned len) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL SHA-256 unavailable");
+  return hex_of(digest, len);
+}
 
 std::string sha256_file_hex(const std::string& path) {
   // Inputs are hashed as they are read: regular files only (a FIFO named as a trace must not hang).
@@ -37,13 +58,7 @@ std::string sha256_file_hex(const std::string& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xF];
-  }
-  return out;
+  return hex_of(digest, len);
 }
 
 }  // namespace zhil

@@ -94,10 +94,16 @@ std::string record_json_text(const TestRecord& r, bool running) {
                       {"evidence", evidence_json(c.evidence)}, {"defined_at", c.where}});
   j["checks"] = checks;
   json ms = json::array();
-  for (const auto& m : r.measurements)
+  for (const auto& m : r.measurements) {
     ms.push_back({{"name", m.name}, {"signal", m.signal}, {"aggregate", m.aggregate}, {"value", number_or_null(m.value)},
                   {"unit", m.unit}, {"low", number_or_null(m.low)}, {"high", number_or_null(m.high)},
                   {"verdict", m.outcome}, {"defined_at", m.where}});
+    if (m.marginal_low || m.marginal_high) {
+      ms.back()["marginal_low"] = number_or_null(m.marginal_low);
+      ms.back()["marginal_high"] = number_or_null(m.marginal_high);
+      ms.back()["marginal"] = m.marginal;
+    }
+  }
   j["measurements"] = ms;
   json safe = json::array();
   for (const auto& s : r.safe_state)

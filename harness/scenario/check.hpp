@@ -37,6 +37,7 @@ class Check {
   // Throws std::runtime_error prefixed with the check's file:line if a signal is unknown.
   Check(const CheckSpec& spec, const SignalTable& signals);
   void evaluate(Time now);
+  bool violated() const { return violated_; }  // failed, for good
   // end: the time of the last evaluated cycle; completed: false when the run stopped early.
   CheckResult result(Time end, bool completed) const;
 

@@ -11,10 +11,17 @@ Measurement::Measurement(const MeasurementSpec& spec, const SignalTable& signals
   auto fail = [&](const std::string& m) {
     throw std::runtime_error(spec.where + ": measurement '" + spec.name + "': " + m);
   };
+  if (spec.aggregate == Aggregate::ratio) {
+    id_ = kNoSignal;
+    if (spec.unit != "%" && spec.unit != "1") fail("a ratio's unit is % or 1");
+    return;
+  }
   if (id_ == kNoSignal) fail("unknown signal '" + spec.signal + "'");
   const std::string& su = signals.info(id_).unit;
   std::string expected = su;
-  if (spec.aggregate == Aggregate::integral) {
+  if (spec.aggregate == Aggregate::response) expected = "s";
+  if (spec.aggregate == Aggregate::integral || spec.aggregate == Aggregate::positive_integral ||
+      spec.aggregate == Aggregate::negative_integral) {
     if (su == "W" && spec.unit == "Wh") scale_ = 1.0 / 3600.0, expected = "Wh";
     else if (su == "W" && spec.unit == "J") expected = "J";
     else if (su == "A" && spec.unit == "Ah") scale_ = 1.0 / 3600.0, expected = "Ah";
@@ -26,14 +33,20 @@ Measurement::Measurement(const MeasurementSpec& spec, const SignalTable& signals
 }
 
 void Measurement::sample(Time now) {
-  if (now < spec_.from || (spec_.until && now > *spec_.until)) return;
-  const double v = signals_->value(id_);
+  if (id_ == kNoSignal || now < spec_.from || (spec_.until && now > *spec_.until)) return;
+  double v = signals_->value(id_);
+  if (spec_.aggregate == Aggregate::positive_integral) v = v > 0 ? v : 0;
+  if (spec_.aggregate == Aggregate::negative_integral) v = v < 0 ? -v : 0;
+  if (spec_.aggregate == Aggregate::response && any_ && !responded_ && !(v == ref_ || (std::isnan(v) && std::isnan(ref_))))
+    responded_ = to_seconds(now - first_);
   if (!any_) {
     any_ = true;
     first_ = last_ = now;
     last_v_ = v;
     ref_ = v;
-    acc_ = (spec_.aggregate == Aggregate::mean || spec_.aggregate == Aggregate::integral) ? 0.0 : v;
+    acc_ = (spec_.aggregate == Aggregate::mean || spec_.aggregate == Aggregate::integral ||
+            spec_.aggregate == Aggregate::positive_integral || spec_.aggregate == Aggregate::negative_integral)
+               ? 0.0 : v;
     comp_ = 0;
     return;
   }
@@ -42,9 +55,13 @@ void Measurement::sample(Time now) {
     case Aggregate::max: acc_ = std::max(acc_, v); break;
     case Aggregate::min: acc_ = std::min(acc_, v); break;
     case Aggregate::final: acc_ = v; break;
+    case Aggregate::response:
+    case Aggregate::ratio: break;
     // Trapezoidal, time-weighted: independent of the cycle period.
     case Aggregate::mean:
-    case Aggregate::integral: {
+    case Aggregate::integral:
+    case Aggregate::positive_integral:
+    case Aggregate::negative_integral: {
       // Of the deviation from the first value, with compensated (Neumaier) summation: a held 60.2 Hz
       // averages to exactly 60.2, and a day of 100 ms steps loses no digits to the running sum.
       const double term = 0.5 * ((v - ref_) + (last_v_ - ref_)) * dt;
@@ -58,19 +75,60 @@ void Measurement::sample(Time now) {
   last_v_ = v;
 }
 
+namespace {
+
+void judge(MeasurementResult& r) {
+  const double v = *r.value;
+  const bool ok = (!r.low || v >= *r.low) && (!r.high || v <= *r.high);
+  r.outcome = ok ? "PASS" : "FAIL";
+  r.marginal = ok && ((r.marginal_low && v < *r.marginal_low) || (r.marginal_high && v > *r.marginal_high));
+}
+
+}  // namespace
+
 MeasurementResult Measurement::result(Time end, bool completed) const {
   MeasurementResult r{spec_.name, spec_.signal, to_string(spec_.aggregate), spec_.unit, std::nullopt,
-                      spec_.low, spec_.high, "INCOMPLETE", spec_.where};
+                      spec_.low, spec_.high, "INCOMPLETE", spec_.where, spec_.marginal_low, spec_.marginal_high};
   if (!any_) return r;
   double v = acc_;
   const double span = to_seconds(last_ - first_);
   if (spec_.aggregate == Aggregate::mean) v = span > 0 ? ref_ + (acc_ + comp_) / span : last_v_;
-  if (spec_.aggregate == Aggregate::integral) v = (ref_ * span + (acc_ + comp_)) * scale_;
-  r.value = v;
+  if (spec_.aggregate == Aggregate::integral || spec_.aggregate == Aggregate::positive_integral ||
+      spec_.aggregate == Aggregate::negative_integral)
+    v = (ref_ * span + (acc_ + comp_)) * scale_;
   const Time window_end = spec_.until.value_or(end);
-  if (!completed && end < window_end) return r;
-  const bool ok = (!spec_.low || v >= *spec_.low) && (!spec_.high || v <= *spec_.high);
-  r.outcome = ok ? "PASS" : "FAIL";
+  const bool decided = completed || end >= window_end;
+  if (spec_.aggregate == Aggregate::response) {
+    if (!responded_) {
+      // No response in the whole window is the device failing to respond, not an undecided test.
+      if (decided) r.outcome = "FAIL";
+      return r;
+    }
+    v = *responded_;
+  }
+  r.value = v;
+  if (!decided) return r;
+  judge(r);
+  return r;
+}
+
+MeasurementResult Measurement::ratio_result(const std::vector<MeasurementResult>& all, Time, bool) const {
+  MeasurementResult r{spec_.name, "", to_string(spec_.aggregate), spec_.unit, std::nullopt,
+                      spec_.low, spec_.high, "INCOMPLETE", spec_.where, spec_.marginal_low, spec_.marginal_high};
+  const MeasurementResult *num = nullptr, *den = nullptr;
+  for (const auto& m : all) {
+    if (m.name == spec_.ratio_of) num = &m;
+    if (m.name == spec_.ratio_over) den = &m;
+  }
+  if (!num || !den) return r;
+  r.signal = num->signal + " / " + den->signal;  // names the DUT the ratio is of
+  if (!num->value || !den->value || num->outcome == "INCOMPLETE" || den->outcome == "INCOMPLETE") return r;
+  if (*den->value == 0) {
+    r.outcome = "FAIL";  // nothing went in: no efficiency to speak of
+    return r;
+  }
+  r.value = *num->value / *den->value * (spec_.unit == "%" ? 100.0 : 1.0);
+  judge(r);
   return r;
 }
 

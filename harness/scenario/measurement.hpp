@@ -3,6 +3,7 @@
 // min, time-weighted mean, final value, integral), judged against optional low/high limits.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/scenario/scenario.hpp"
 #include "harness/signal_table.hpp"
@@ -18,6 +19,8 @@ struct MeasurementResult {
   std::optional<double> low, high;
   std::string outcome;  // PASS, FAIL, INCOMPLETE
   std::string where;
+  std::optional<double> marginal_low, marginal_high;
+  bool marginal = false;  // PASS, but outside the marginal band
 };
 
 class Measurement {
@@ -26,6 +29,9 @@ class Measurement {
   Measurement(const MeasurementSpec& spec, const SignalTable& signals);
   void sample(Time now);
   MeasurementResult result(Time end, bool completed) const;
+  // A ratio's result, from the results of the measurements it divides (by name).
+  bool is_ratio() const { return spec_.aggregate == Aggregate::ratio; }
+  MeasurementResult ratio_result(const std::vector<MeasurementResult>& all, Time end, bool completed) const;
 
  private:
   MeasurementSpec spec_;
@@ -37,6 +43,7 @@ class Measurement {
   double comp_ = 0;     // Neumaier compensation of acc_
   double ref_ = 0;      // the first value: integrating deviations from it keeps a constant exact
   double last_v_ = 0;
+  std::optional<double> responded_;  // response: when the signal first left its starting value
   Time first_{0}, last_{0};
 };
 

@@ -56,7 +56,11 @@ struct CheckSpec {
   std::string where;
 };
 
-enum class Aggregate { max, min, mean, final, integral };
+// positive_integral / negative_integral: the integral of the signal's positive part, or of the
+// magnitude of its negative part (energy charged, energy discharged, as a meter's import and export
+// registers). response: seconds from the window's start until the signal first differs from its
+// value there (an alarm raised, a contactor opened). ratio: one measurement's value over another's.
+enum class Aggregate { max, min, mean, final, integral, positive_integral, negative_integral, response, ratio };
 const char* to_string(Aggregate a);
 
 struct MeasurementSpec {
@@ -65,6 +69,9 @@ struct MeasurementSpec {
   Aggregate aggregate = Aggregate::max;
   std::string unit;  // as written; checked against the signal's unit when bound
   std::optional<double> low, high;
+  // OpenHTF's marginal band: a value inside the limits but outside these passes, marked marginal.
+  std::optional<double> marginal_low, marginal_high;
+  std::string ratio_of, ratio_over;  // ratio: the two measurements (by name)
   Time from{0};
   std::optional<Time> until;
   std::string where;

@@ -217,28 +217,54 @@ CheckSpec parse_check(const ConfigNode& c, Duration duration) {
 }
 
 MeasurementSpec parse_measurement(const ConfigNode& m, Duration duration) {
-  m.expect_keys({"name", "signal", "aggregate", "unit", "low", "high", "from", "until"});
+  m.expect_keys({"name", "signal", "aggregate", "unit", "low", "high", "marginal_low", "marginal_high", "from", "until",
+                 "ratio"});
   MeasurementSpec s;
   s.where = m.where();
   s.name = m.require("name").as_string();
-  s.signal = m.require("signal").as_string();
   s.unit = m.require("unit").as_string();
+  if (m.has("ratio")) {
+    // ratio: [numerator, denominator], two other measurements of the scenario (checked when all are read)
+    const auto items = m["ratio"].items();
+    if (items.size() != 2 || m.has("signal") || m.has("aggregate"))
+      m["ratio"].fail("ratio is [numerator, denominator]: two measurements' names, and no signal or aggregate");
+    s.aggregate = Aggregate::ratio;
+    s.ratio_of = items[0].as_string();
+    s.ratio_over = items[1].as_string();
+    if (s.unit != "%" && s.unit != "1") m["unit"].fail("a ratio's unit is % or 1");
+  } else {
+    s.signal = m.require("signal").as_string();
+  }
   {
     // An integral's unit may be "<unit>*s" (or Wh, J, Ah); anything else is a known SI unit.
     const std::string base = s.unit.size() > 2 && s.unit.compare(s.unit.size() - 2, 2, "*s") == 0
                                  ? s.unit.substr(0, s.unit.size() - 2) : s.unit;
     if (!is_known_unit(base)) m["unit"].fail("unknown unit '" + s.unit + "'");
   }
-  const std::string agg = m.get_string("aggregate", "max");
-  if (agg == "max") s.aggregate = Aggregate::max;
+  const std::string agg = m.get_string("aggregate", s.aggregate == Aggregate::ratio ? "ratio" : "max");
+  if (agg == "ratio") s.aggregate = Aggregate::ratio;
+  else if (agg == "positive_integral") s.aggregate = Aggregate::positive_integral;
+  else if (agg == "negative_integral") s.aggregate = Aggregate::negative_integral;
+  else if (agg == "response") s.aggregate = Aggregate::response;
+  else if (agg == "max") s.aggregate = Aggregate::max;
   else if (agg == "min") s.aggregate = Aggregate::min;
   else if (agg == "mean") s.aggregate = Aggregate::mean;
   else if (agg == "final") s.aggregate = Aggregate::final;
   else if (agg == "integral") s.aggregate = Aggregate::integral;
-  else m["aggregate"].fail("aggregate must be max, min, mean, final or integral");
-  if (m.has("low")) s.low = m["low"].as_quantity(s.unit);
-  if (m.has("high")) s.high = m["high"].as_quantity(s.unit);
+  else m["aggregate"].fail("aggregate must be max, min, mean, final, integral, positive_integral, negative_integral or response");
+  if (s.aggregate == Aggregate::response && s.unit != "s") m["unit"].fail("a response is in s");
+  // A ratio in % takes limits as "70 %" or a bare 70; in 1, as 0.7.
+  auto limit = [&](const char* key) {
+    if (s.unit != "%") return m[key].as_quantity(s.unit);
+    return m[key].as_string().find('%') == std::string::npos ? m[key].as_number() : m[key].as_quantity("1") * 100.0;
+  };
+  if (m.has("low")) s.low = limit("low");
+  if (m.has("high")) s.high = limit("high");
+  if (m.has("marginal_low")) s.marginal_low = limit("marginal_low");
+  if (m.has("marginal_high")) s.marginal_high = limit("marginal_high");
   if (s.low && s.high && *s.low > *s.high) m.fail("low limit above high limit");
+  if ((s.marginal_low && s.low && *s.marginal_low < *s.low) || (s.marginal_high && s.high && *s.marginal_high > *s.high))
+    m.fail("a marginal band lies inside the limits (marginal_low >= low, marginal_high <= high)");
   std::tie(s.from, s.until) = window(m, duration);
   return s;
 }
@@ -279,6 +305,10 @@ const char* to_string(Aggregate a) {
     case Aggregate::mean: return "mean";
     case Aggregate::final: return "final";
     case Aggregate::integral: return "integral";
+    case Aggregate::positive_integral: return "positive_integral";
+    case Aggregate::negative_integral: return "negative_integral";
+    case Aggregate::response: return "response";
+    case Aggregate::ratio: return "ratio";
   }
   return "?";
 }
@@ -365,6 +395,17 @@ Scenario load_scenario(const std::string& path) {
       sc.measurements.push_back(parse_measurement(m, sc.duration));
       unique_name(m, sc.measurements.back().name);
     }
+  // A ratio divides two measurements that are not ratios themselves.
+  for (const MeasurementSpec& r : sc.measurements) {
+    if (r.aggregate != Aggregate::ratio) continue;
+    for (const std::string& n : {r.ratio_of, r.ratio_over}) {
+      auto it = std::find_if(sc.measurements.begin(), sc.measurements.end(),
+                             [&](const MeasurementSpec& m) { return m.name == n; });
+      if (it == sc.measurements.end() || it->aggregate == Aggregate::ratio)
+        throw ConfigError(r.where + ": measurement '" + r.name + "': ratio of '" + n +
+                          "', which is not a measurement of this scenario (or is a ratio itself)");
+    }
+  }
   if (ConfigNode ds = root["derived"]; ds.defined())
     for (const ConfigNode& d : ds.items()) sc.derived.push_back(parse_derived(d));
   if (sc.checks.empty() && sc.measurements.empty())

@@ -20,6 +20,7 @@
 #include "lab/project_paths.hpp"
 #include "lab/scenario_runner.hpp"
 #include "lab/can_tools.hpp"
+#include "lab/results/results_commands.hpp"
 #include "lab/simulator_server.hpp"
 #include "lab/suite_runner.hpp"
 
@@ -30,6 +31,8 @@ namespace {
 
 struct RunFlags {
   std::string station, out;
+  std::string db, dut_serial;
+  bool no_db = false;
   bool realtime = false, overwrite = false;
   std::optional<std::uint64_t> seed;
   lab::ResourceLimits limits;
@@ -46,6 +49,8 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
   r.limits = f.limits;
   r.show_progress = isatty(STDERR_FILENO);
   r.announce_start = true;
+  r.results_db = f.no_db ? "" : f.db;
+  r.dut_serial = f.dut_serial;
   lab::ScenarioRunOutcome o = lab::run_scenario(r);
   // Printing may fail (stdout closed: `zhil run ... | head`); the verdict and exit code stand.
   if (o.out_dir.empty()) {
@@ -69,6 +74,7 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
             << rec.wall_seconds << " s, " << static_cast<long>(rec.speed_x) << "x)\n";
   if (!o.message.empty()) std::cout << "  reason: " << o.message << "\n";
   if (o.result.record_written) std::cout << "record: " << o.result.record_path << "\n";
+  if (!f.no_db && !o.run_id.empty()) std::cout << "results store: " << f.db << " (run " << o.run_id << ")\n";
   else std::cout << "no record written (see the reason above)\n";
   return exit_code(o.verdict);
 }
@@ -217,6 +223,7 @@ int zhil_main(int argc, char** argv) {
   run->add_option("--seed", flags.seed, "random seed (default: the scenario's)");
   run->add_option("--out", flags.out, "result folder (default: results/<scenario>-<time>)");
   run->add_flag("--overwrite", flags.overwrite, "replace an earlier run's results in --out");
+  run->add_option("--dut-serial", flags.dut_serial, "serial number of the device under test, for the record and the store");
 
   auto* suite = app.add_subcommand("suite", "run a scenario suite on the built-in simulated station");
   std::string suite_file;
@@ -235,6 +242,34 @@ int zhil_main(int argc, char** argv) {
   std::vector<std::string> files;
   validate->add_option("files", files, "YAML files")->required();
   validate->add_option("--station", flags.station, "validate scenarios against this station");
+
+  auto* results = app.add_subcommand("results", "query the results store: every run of every station");
+  results->require_subcommand(1);
+  lab::ResultsCommand rc;
+  auto* rlist = results->add_subcommand("list", "runs, newest first (a pack's history across stations: --serial)");
+  auto* rshow = results->add_subcommand("show", "one run: DUTs, checks, measurements, events, artifacts");
+  rshow->add_option("run", rc.run_id, "run id (or its start)")->required();
+  auto* rexport = results->add_subcommand("export", "measurements of the selected runs as CSV");
+  rexport->add_option("-o,--output", rc.out, "CSV file (default: standard output)");
+  auto* rsummary = results->add_subcommand("summary", "runs per product, station and verdict");
+  for (auto* sub : {rlist, rexport, rsummary}) {
+    sub->add_option("--serial", rc.filter.serial, "runs that tested this DUT serial");
+    sub->add_option("--product", rc.filter.product, "runs of this product variant");
+    sub->add_option("--station", rc.filter.station, "runs on this station (its name)");
+    sub->add_option("--since", rc.filter.since, "runs started on or after this date (2026-11-01, or 2026-11-01T08:00)");
+    sub->add_option("--verdict", rc.filter.verdict, "PASS, FAIL, ERROR, ABORTED or RUNNING")
+        ->check(CLI::IsMember({"PASS", "FAIL", "ERROR", "ABORTED", "RUNNING"}));
+    sub->add_option("--kind", rc.filter.kind, "run, suite, accept or python")
+        ->check(CLI::IsMember({"run", "suite", "accept", "python"}));
+    sub->add_option("--scenario", rc.filter.scenario, "runs of this scenario (its name)");
+  }
+  rlist->add_option("--limit", rc.filter.limit, "at most this many (default 50; 0: all)");
+  results->add_option("--db", rc.db, "results store: a SQLite file or a postgresql:// URI (default: $ZHIL_DB, else zhil-results/results.db)");
+
+  for (auto* sub : {run, suite}) {
+    sub->add_option("--db", flags.db, "results store: a SQLite file or a postgresql:// URI (default: $ZHIL_DB, else zhil-results/results.db)");
+    sub->add_flag("--no-db", flags.no_db, "keep the results in the results folder only");
+  }
 
   for (auto* sub : {run, suite, validate}) {
     sub->add_option("--max-output", max_output_gb, "refuse a run that would write more than this many GB (default 4)")
@@ -291,6 +326,8 @@ int zhil_main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
 
   CLI11_PARSE(app, argc, argv);
+  if (flags.db.empty()) flags.db = lab::default_results_location();
+  if (rc.db.empty()) rc.db = lab::default_results_location();
   flags.limits.max_output_bytes = static_cast<std::uint64_t>(max_output_gb * 1e9);
   flags.limits.max_memory_bytes = static_cast<std::uint64_t>(max_memory_gb * 1e9);
   for (const auto& p : plugins)
@@ -310,6 +347,7 @@ int zhil_main(int argc, char** argv) {
     r.overwrite = flags.overwrite;
     r.limits = flags.limits;
     r.show_progress = isatty(STDERR_FILENO);
+    r.results_db = flags.no_db ? "" : flags.db;
     return lab::run_suite(r);
   }
   if (simc->parsed()) {
@@ -321,6 +359,10 @@ int zhil_main(int argc, char** argv) {
   if (decode->parsed()) return lab::run_can_decode(decode_log, decode_dbc);
   if (cserve->parsed()) return lab::run_can_serve(serve_at, serve_buses);
   if (list->parsed()) return cmd_list(root);
+  if (results->parsed()) {
+    rc.action = rlist->parsed() ? "list" : rshow->parsed() ? "show" : rexport->parsed() ? "export" : "summary";
+    return lab::run_results_command(rc);
+  }
   if (validate->parsed()) return cmd_validate(files, flags);
   return 2;
 }
