@@ -509,6 +509,14 @@ void Run::Impl::fire_event(std::size_t k) {
   const Time now = clock_->now();
   changed_.clear();
   timeline_->apply_event(k, now, signals_, changed_);
+  // Noted as it happens (a results store commits it then): which stimuli it set, to what.
+  std::string what;
+  for (SignalId id : changed_) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, signals_.value(id));
+    what += (what.empty() ? "" : ", ") + signals_.info(id).name + " = " + std::string(buf, r.ptr);
+  }
+  if (!what.empty()) event(now, "timeline: " + what);
   deliver_stimuli();
 }
 

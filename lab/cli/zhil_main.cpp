@@ -245,6 +245,7 @@ int zhil_main(int argc, char** argv) {
 
   auto* results = app.add_subcommand("results", "query the results store: every run of every station");
   results->require_subcommand(1);
+  results->fallthrough();  // --db after the action too: zhil results list --db X
   lab::ResultsCommand rc;
   auto* rlist = results->add_subcommand("list", "runs, newest first (a pack's history across stations: --serial)");
   auto* rshow = results->add_subcommand("show", "one run: DUTs, checks, measurements, events, artifacts");

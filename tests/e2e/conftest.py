@@ -9,6 +9,14 @@ ROOT = pathlib.Path(os.environ.get("ZHIL_ROOT", pathlib.Path(__file__).resolve()
 ZHIL = os.path.abspath(os.environ.get("ZHIL_BIN", str(ROOT / "build" / "bin" / "zhil")))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def results_store(tmp_path_factory):
+    """Runs go to a results store of the session's own, never to zhil-results/ in the checkout."""
+    if "ZHIL_DB" not in os.environ:
+        os.environ["ZHIL_DB"] = str(tmp_path_factory.mktemp("store") / "results.db")
+    return os.environ["ZHIL_DB"]
+
+
 @pytest.fixture
 def zhil():
     def run(*args, timeout=900, **kw):

@@ -259,7 +259,10 @@ def test_out_of_memory_never_ends_in_terminate(tmp_path):
 
         p = subprocess.run([ZHIL, "run", SHORT, "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
                            timeout=600, preexec_fn=limit)
-        assert p.returncode in (0, 2), (mb, p.returncode, p.stderr[-2000:])
+        # 127: the dynamic loader could not map zhil's libraries at all (libpq's among them): zhil
+        # never ran, so there is nothing of its own to end in terminate.
+        loader_refused = p.returncode == 127 and "error while loading shared libraries" in p.stderr
+        assert p.returncode in (0, 2) or loader_refused, (mb, p.returncode, p.stderr[-2000:])
         assert "terminate called" not in p.stderr
         if (out / "record.json").exists():
             assert record(out)["verdict"] in ("PASS", "ERROR")
