@@ -13,6 +13,7 @@
 #include "harness/host_signals.hpp"
 #include "harness/recording/test_record.hpp"
 #include "lab/project_paths.hpp"
+#include "lab/results/results_sink.hpp"
 #include "lab/scenario_runner.hpp"
 
 namespace zhil::python {
@@ -103,6 +104,18 @@ ScriptedRun::ScriptedRun(RunRequest rq) {
     core_name_ = pr.options.core_name = PythonCore(core).name();
     pr.core = [core] { return std::make_unique<PythonCore>(core); };
   }
+  // The results store, opened before anything is claimed: one that cannot be opened stops here.
+  std::shared_ptr<lab::ResultsSink> results;
+  if (!rq.results_db.empty()) {
+    lab::RunContext ctx;
+    ctx.kind = "python";
+    if (!rq.dut_serial.empty()) ctx.duts.push_back({rq.dut_serial, "", ""});
+    try {
+      results = std::make_shared<lab::ResultsSink>(rq.results_db, ctx);
+    } catch (const std::exception& e) {
+      raise_python("ResultsStoreError", e.what());
+    }
+  }
   auto claim = [&] {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -144,6 +157,7 @@ ScriptedRun::ScriptedRun(RunRequest rq) {
   Run& run = *prepared_->run;
   rows_ = std::make_shared<RowBuffer>(prepared_->scenario.record, 1ull << 30);
   run.add_sink(rows_);
+  if (results) run.add_sink(results);
   run.set_output(folder_);
   bool ok = false;
   {

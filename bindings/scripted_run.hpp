@@ -40,6 +40,7 @@ struct RunRequest {
   std::string out;           // empty: results/<scenario>-<UTC time> under the working directory
   bool overwrite = false;
   std::string dut_serial;
+  std::string results_db;    // the results store the run goes into; empty: none
   bool show_progress = false;
   std::uint64_t max_memory_bytes = 4ull << 30;
   std::uint64_t max_output_bytes = 4ull << 30;

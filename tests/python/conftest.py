@@ -9,6 +9,14 @@ import pytest
 ROOT = pathlib.Path(os.environ.get("ZHIL_ROOT", pathlib.Path(__file__).resolve().parents[2]))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def results_store(tmp_path_factory):
+    """Runs go to a results store of the session's own, never to zhil-results/ in the checkout."""
+    if "ZHIL_DB" not in os.environ:
+        os.environ["ZHIL_DB"] = str(tmp_path_factory.mktemp("store") / "results.db")
+    return os.environ["ZHIL_DB"]
+
+
 @pytest.fixture
 def root():
     return ROOT

@@ -255,3 +255,27 @@ def test_one_call_at_a_time(tmp_path):
     assert run.record.verdict == "ERROR"
     with pytest.raises(ValueError):
         run.until(float("nan"))
+
+
+def test_a_python_run_goes_into_the_results_store_as_it_runs(tmp_path, root):
+    import sqlite3
+    db = tmp_path / "store.db"
+    with zhil.run(root / SCENARIO, out=tmp_path / "out", dut_serial="ZH-PY-1", db=str(db)) as run:
+        run.until("1 min")
+        # Committed when the run started, not at its end.
+        row = sqlite3.connect(db).execute("SELECT kind, verdict FROM runs").fetchone()
+        assert row == ("python", "RUNNING")
+        rec = run.run_to_end()
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT run_id, verdict FROM runs").fetchall() == [(rec.run_id, rec.verdict)]
+    assert con.execute("SELECT serial, verdict FROM run_duts").fetchall() == [("ZH-PY-1", rec.verdict)]
+    sha = dict(con.execute("SELECT kind, sha256 FROM artifacts").fetchall())
+    import hashlib
+    assert sha["record"] == hashlib.sha256((tmp_path / "out" / "record.json").read_bytes()).hexdigest()
+    # db="" keeps the results folder only; a store that cannot be opened stops before anything runs.
+    zhil.run(root / SCENARIO, out=tmp_path / "out2", db="").run_to_end()
+    assert con.execute("SELECT COUNT(*) FROM runs").fetchone() == (1,)
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(zhil.ResultsStoreError, match="a-file"):
+        zhil.run(root / SCENARIO, out=tmp_path / "out3", db=str(tmp_path / "a-file" / "store.db"))
+    assert not (tmp_path / "out3").exists()

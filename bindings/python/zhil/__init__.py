@@ -28,8 +28,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Union
 
 from . import _zhil
 from .core import ControlCore, CoreContext, CoreIO, CoreParams
-from .errors import (ConfigError, ControlCoreError, DeviceError, Error, ResultsFolderError, RunError, ScenarioError,
-                     SignalError, StationError)
+from .errors import (ConfigError, ControlCoreError, DeviceError, Error, ResultsFolderError, ResultsStoreError, RunError,
+                     ScenarioError, SignalError, StationError)
 from .record import CheckResult, MeasurementResult, Record, RunEvent, SafeStateResult
 from .scenario import Quantity, Scenario, _caller, _yaml_scalar
 
@@ -37,7 +37,7 @@ __version__: str = _zhil.version
 __all__ = ["run", "Run", "Station", "Device", "Scenario", "Signal", "ControlCore", "CoreContext", "CoreIO",
            "CoreParams", "Record", "CheckResult", "MeasurementResult", "SafeStateResult", "RunEvent", "Error",
            "ConfigError", "ScenarioError", "StationError", "DeviceError", "ControlCoreError", "SignalError",
-           "RunError", "ResultsFolderError", "seconds", "project_root", "core_names", "Quantity"]
+           "RunError", "ResultsFolderError", "ResultsStoreError", "seconds", "project_root", "core_names", "Quantity"]
 
 
 def seconds(t: Quantity) -> float:
@@ -306,10 +306,16 @@ class Run:
         return f"<zhil.Run {self._scenario.name} {state}>"
 
 
+def _results_location(db: Optional[str]) -> str:
+    if db is None:
+        return os.environ.get("ZHIL_DB") or "zhil-results/results.db"
+    return os.fspath(db)
+
+
 def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Station, str, None] = None,
         core: Union[ControlCore, str, None] = None, seed: Optional[int] = None, realtime: bool = False,
         out: Optional[Union[str, "os.PathLike[str]"]] = None, *, overwrite: bool = False,
-        dut_serial: Optional[str] = None, progress: Optional[bool] = None) -> Run:
+        dut_serial: Optional[str] = None, progress: Optional[bool] = None, db: Optional[str] = None) -> Run:
     """Starts a run: the scenario bound to the station (every name checked), the results folder
     claimed, the devices activated, time 0.
 
@@ -319,6 +325,8 @@ def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Stati
     hardware).  out: the results folder (default results/<scenario>-<UTC time>); overwrite replaces
     an earlier run's results there.  dut_serial: the serial under test, for the record.
     progress: simulated time, speed and ETA on the terminal (default: when stderr is a terminal).
+    db: the results store the run goes into, a SQLite file or a postgresql:// URI (default: $ZHIL_DB,
+    else zhil-results/results.db under the working directory); "" keeps the results folder only.
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(os.fspath(scenario))
@@ -337,7 +345,7 @@ def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Stati
     impl = None
     try:
         impl = _zhil.ScriptedRun(spec, text, station_file, core, seed, realtime, os.fspath(out) if out else "",
-                                 overwrite, dut_serial or "", progress)
+                                 overwrite, dut_serial or "", progress, _results_location(db))
         return Run(impl, scenario)
     except BaseException as e:
         # A Ctrl-C that lands just as the run starts: the bench is made safe before it propagates.

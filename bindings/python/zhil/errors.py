@@ -10,7 +10,7 @@ import re
 from typing import Optional
 
 __all__ = ["Error", "ConfigError", "ScenarioError", "StationError", "DeviceError", "ControlCoreError",
-           "SignalError", "RunError", "ResultsFolderError"]
+           "SignalError", "RunError", "ResultsFolderError", "ResultsStoreError"]
 
 _LOCATED = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+)(?::(?P<column>\d+))?: ")
 _DEVICE = re.compile(r"(?:^|: |device lost: )device (?P<device>[A-Za-z0-9_.\-]+)")
@@ -79,3 +79,7 @@ class RunError(Error):
 
 class ResultsFolderError(Error):
     """The results folder cannot be used (in use by another run, holds results, not writable)."""
+
+
+class ResultsStoreError(Error):
+    """The results store (db=, $ZHIL_DB) cannot be opened: nothing was run or created."""

@@ -4,6 +4,8 @@ entry point).
 Options:
   --station FILE|NAME   run every test's scenarios on this station (default: each scenario's own)
   --dut-serial SN       the serial of the device under test, stamped into every record
+  --zhil-db DB          the results store every run goes into (default: $ZHIL_DB, else
+                        zhil-results/results.db)
   --realtime            follow the wall clock (real hardware)
   --zhil-out DIR        where each test's records go (default: zhil-results/pytest)
 
@@ -40,6 +42,9 @@ def pytest_addoption(parser: Any) -> None:
                 help="station to run every scenario on (default: each scenario's own)")
     g.addoption("--dut-serial", default=None, metavar="SN", help="serial of the device under test, for the records")
     g.addoption("--realtime", action="store_true", default=False, help="run in real time (real hardware)")
+    g.addoption("--zhil-db", default=None, metavar="DB",
+                help="results store for every run: a SQLite file or a postgresql:// URI "
+                     "(default: $ZHIL_DB, else zhil-results/results.db)")
     g.addoption("--zhil-out", default=None, metavar="DIR",
                 help="folder for each test's records (default: zhil-results/pytest)")
 
@@ -99,6 +104,8 @@ def run(request: Any) -> Callable[..., "zhil.Run"]:
         kwargs.setdefault("realtime", cfg.getoption("--realtime"))
         if cfg.getoption("--dut-serial"):
             kwargs.setdefault("dut_serial", cfg.getoption("--dut-serial"))
+        if cfg.getoption("--zhil-db") is not None:
+            kwargs.setdefault("db", cfg.getoption("--zhil-db"))
         if "out" not in kwargs:
             kwargs["out"] = folder if not runs else f"{folder}-{len(runs) + 1}"
             kwargs.setdefault("overwrite", True)  # a rerun of the same test replaces its own results
