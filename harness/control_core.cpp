@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "harness/control/acceptance_sequencer.hpp"
 #include "harness/control/reference_energy_manager.hpp"
 
 namespace zhil {
@@ -54,6 +55,7 @@ CoreRegistry& CoreRegistry::instance() {
     CoreRegistry r;
     r.add("reference", [] { return std::make_unique<ReferenceEnergyManager>(); });
     r.add("manual", [] { return std::make_unique<ManualCore>(); });
+    r.add("acceptance", [] { return std::make_unique<AcceptanceSequencer>(); });
     return r;
   }();
   return registry;

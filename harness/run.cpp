@@ -233,6 +233,7 @@ void Run::Impl::begin_record() {
   record_.seed = opt_.seed;
   record_.core = opt_.core_name.empty() ? st_.core : opt_.core_name;
   record_.dut_serial = opt_.dut_serial;
+  record_.metadata = opt_.metadata;
   record_.duration_s = to_seconds(sc_.duration);
   cycle_ = sc_.cycle.value_or(st_.cycle);
   record_interval_ = sc_.record_interval.value_or(cycle_);

@@ -66,6 +66,7 @@ struct RunOptions {
   // empty: the station's `core:`.
   std::string core_name;
   std::string dut_serial;  // the serial the operator says is under test, for the record
+  std::vector<std::pair<std::string, std::string>> metadata;  // for the record (TestRecord::metadata)
 };
 
 // Why a run stopped before its end, for a host that reports it in its own terms (Python raises

@@ -76,6 +76,7 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
   } else {
     p->station = load_station(station_file);
   }
+  if (rq.adjust_station) rq.adjust_station(p->station);
   std::unique_ptr<ControlCore> core =
       rq.core ? rq.core() : CoreRegistry::instance().create(p->station.core);
   if (!core) {

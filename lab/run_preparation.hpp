@@ -48,6 +48,9 @@ struct PrepareRequest {
   // A core of the host's own (a Python core) instead of the station's `core:`; its name goes in
   // the record (options.core_name).
   std::function<std::unique_ptr<ControlCore>()> core;
+  // Called with the station once loaded, before its bench is built (the gate gives simulated packs
+  // the serials under test).
+  std::function<void(StationConfig&)> adjust_station;
 };
 
 // Throws ConfigError (file:line:column) or std::runtime_error with the reason.

@@ -37,6 +37,7 @@ Status inverter_nameplate(SimulatorRegisters& r, const sim::InverterParams& p, c
   (void)r.set_string("1.Mn", "zhil");
   (void)r.set_string("1.Md", "inverter-simulator");
   (void)r.set_string("1.SN", serial);
+  (void)r.set_string("1.Vr", "2.6");  // the ZBM map's firmware register says 0x00020006
   return st;
 }
 
@@ -57,6 +58,7 @@ Status pack_nameplate(SimulatorRegisters& r, const sim::PackParams& p, const std
   (void)r.set_string("1.Mn", "zhil");
   (void)r.set_string("1.Md", "pack-simulator");
   (void)r.set_string("1.SN", serial);
+  (void)r.set_string("1.Vr", "2.6");  // the ZBM map's firmware register says 0x00020006
   return st;
 }
 

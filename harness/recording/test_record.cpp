@@ -85,6 +85,11 @@ std::string record_json_text(const TestRecord& r, bool running) {
   // The serial the operator says is under test (zhil run --dut-serial, pytest --dut-serial), beside
   // what the packs report.
   j["dut_serial"] = r.dut_serial.empty() ? json(nullptr) : json(r.dut_serial);
+  if (!r.metadata.empty()) {
+    json md = json::object();
+    for (const auto& [k, v] : r.metadata) md[k] = v;
+    j["metadata"] = md;
+  }
   j["devices"] = devices;
   j["time"] = {{"start_s", 0.0}, {"end_s", r.end_s}, {"duration_s", r.duration_s}, {"cycle_s", r.cycle_s},
                {"cycles", r.cycles}, {"overruns", r.overruns}, {"late_device_io", r.late_device_io}};
@@ -133,6 +138,8 @@ std::string junit_xml_text(const TestRecord& r) {
     << "\"/><property name=\"seed\" value=\"" << r.seed << "\"/><property name=\"verdict\" value=\""
     << to_string(r.verdict) << "\"/>";
   if (!r.dut_serial.empty()) x << "<property name=\"dut_serial\" value=\"" << xml_escape(r.dut_serial) << "\"/>";
+  for (const auto& [k, v] : r.metadata)
+    x << "<property name=\"" << xml_escape(k) << "\" value=\"" << xml_escape(v) << "\"/>";
   x << "</properties>\n";
   const std::string cls = "zhil." + xml_escape(r.scenario_name);
   for (const auto& c : r.checks) {

@@ -55,6 +55,9 @@ struct TestRecord {
   std::string scenario_name, scenario_file, scenario_sha256;
   std::string core;
   std::string dut_serial;  // as the operator gave it; empty: not given
+  // What the host says of the run, in its own words (OpenHTF's metadata): the acceptance gate's
+  // product, limit set, its version and SHA-256.
+  std::vector<std::pair<std::string, std::string>> metadata;
   std::uint64_t seed = 0;
   double cycle_s = 0, duration_s = 0, end_s = 0;
   std::uint64_t cycles = 0;

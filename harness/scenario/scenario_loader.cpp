@@ -239,7 +239,8 @@ MeasurementSpec parse_measurement(const ConfigNode& m, Duration duration) {
     // An integral's unit may be "<unit>*s" (or Wh, J, Ah); anything else is a known SI unit.
     const std::string base = s.unit.size() > 2 && s.unit.compare(s.unit.size() - 2, 2, "*s") == 0
                                  ? s.unit.substr(0, s.unit.size() - 2) : s.unit;
-    if (!is_known_unit(base)) m["unit"].fail("unknown unit '" + s.unit + "'");
+    if (!is_known_unit(base) && !(s.aggregate == Aggregate::ratio && s.unit == "%"))
+      m["unit"].fail("unknown unit '" + s.unit + "'");
   }
   const std::string agg = m.get_string("aggregate", s.aggregate == Aggregate::ratio ? "ratio" : "max");
   if (agg == "ratio") s.aggregate = Aggregate::ratio;

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,7 @@
 #include "lab/scenario_runner.hpp"
 #include "lab/can_tools.hpp"
 #include "lab/results/results_commands.hpp"
+#include "lab/acceptance/acceptance_gate.hpp"
 #include "lab/simulator_server.hpp"
 #include "lab/suite_runner.hpp"
 
@@ -233,8 +235,9 @@ int zhil_main(int argc, char** argv) {
   suite->add_option("--out", flags.out, "result folder (default: results/suite-<time>)");
   suite->add_flag("--overwrite", flags.overwrite, "replace an earlier suite's results in --out");
 
-  auto* list = app.add_subcommand("list", "list scenarios and stations");
-  std::string root;
+  auto* list = app.add_subcommand("list", "list scenarios and stations (zhil list products: the product variants)");
+  std::string root, list_what;
+  list->add_option("what", list_what, "products: only the product variants the gate accepts")->check(CLI::IsMember({"products"}));
   list->add_option("--root", root, "zhil checkout (default: found from here or from the program)");
 
   auto* validate = app.add_subcommand(
@@ -267,12 +270,24 @@ int zhil_main(int argc, char** argv) {
   rlist->add_option("--limit", rc.filter.limit, "at most this many (default 50; 0: all)");
   results->add_option("--db", rc.db, "results store: a SQLite file or a postgresql:// URI (default: $ZHIL_DB, else zhil-results/results.db)");
 
-  for (auto* sub : {run, suite}) {
+  auto* accept = app.add_subcommand(
+      "accept", "acceptance gate: run a product's acceptance sequence per pack serial; exit 0 ship, 1 no-ship, 2 could not decide");
+  lab::AcceptRequest ar;
+  std::string serials;
+  accept->add_option("--serial", serials, "serial number(s) under test: SN, or SN1,SN2,... in the order of the station's packs")
+      ->required();
+  accept->add_option("--product", ar.product, "product variant (zhil list products)")->required();
+  accept->add_option("--station", ar.station_file, "station file (default: the product's acceptance bench, simulated)");
+  accept->add_option("--out", ar.out_dir, "evidence folder (default: acceptance/ here)");
+  accept->add_flag("--realtime", ar.real_time, "run in real time (a station of real packs)");
+  accept->add_option("--seed", ar.seed, "random seed (default: the sequence's)");
+
+  for (auto* sub : {run, suite, accept}) {
     sub->add_option("--db", flags.db, "results store: a SQLite file or a postgresql:// URI (default: $ZHIL_DB, else zhil-results/results.db)");
     sub->add_flag("--no-db", flags.no_db, "keep the results in the results folder only");
   }
 
-  for (auto* sub : {run, suite, validate}) {
+  for (auto* sub : {run, suite, validate, accept}) {
     sub->add_option("--max-output", max_output_gb, "refuse a run that would write more than this many GB (default 4)")
         ->check(CLI::PositiveNumber);
     sub->add_option("--max-memory", max_memory_gb, "refuse a run that would need more than this many GB (default 4)")
@@ -322,7 +337,7 @@ int zhil_main(int argc, char** argv) {
   decode->add_option("--dbc", decode_dbc, "DBC file (e.g. fixtures/can/zinc-halogen-hv.dbc)")->required()->check(CLI::ExistingFile);
 
   std::vector<std::string> plugins;
-  for (auto* sub : {run, suite, list, validate})
+  for (auto* sub : {run, suite, list, validate, accept})
     sub->add_option("--plugin", plugins, "load a driver plugin (shared library) first; repeatable")
         ->check(CLI::ExistingFile);
 
@@ -337,7 +352,16 @@ int zhil_main(int argc, char** argv) {
       return 2;
     }
   // run and suite command devices: a signal ends them through the safe state, never mid-way.
-  if (run->parsed() || suite->parsed()) lab::install_process_signal_handling();
+  if (run->parsed() || suite->parsed() || accept->parsed()) lab::install_process_signal_handling();
+  if (accept->parsed()) {
+    std::stringstream in(serials);
+    for (std::string s; std::getline(in, s, ',');) ar.serials.push_back(s);
+    if (!serials.empty() && serials.back() == ',') ar.serials.push_back("");
+    ar.results_db = flags.no_db ? "" : flags.db;
+    ar.limits = flags.limits;
+    ar.show_progress = isatty(STDERR_FILENO);
+    return lab::run_acceptance(ar);
+  }
   if (run->parsed()) return cmd_run(scenario, flags);
   if (suite->parsed()) {
     lab::SuiteRequest r;
@@ -359,6 +383,7 @@ int zhil_main(int argc, char** argv) {
   if (replay->parsed()) return lab::run_can_replay(replay_opts);
   if (decode->parsed()) return lab::run_can_decode(decode_log, decode_dbc);
   if (cserve->parsed()) return lab::run_can_serve(serve_at, serve_buses);
+  if (list->parsed() && list_what == "products") return lab::list_products(root.empty() ? lab::find_project_root() : root);
   if (list->parsed()) return cmd_list(root);
   if (results->parsed()) {
     rc.action = rlist->parsed() ? "list" : rshow->parsed() ? "show" : rexport->parsed() ? "export" : "summary";
