@@ -514,8 +514,8 @@ void Run::Impl::fire_event(std::size_t k) {
   std::string what;
   for (SignalId id : changed_) {
     char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, signals_.value(id));
-    what += (what.empty() ? "" : ", ") + signals_.info(id).name + " = " + std::string(buf, r.ptr);
+    std::snprintf(buf, sizeof buf, "%.10g", signals_.value(id));  // 900000, not 9e+05
+    what += (what.empty() ? "" : ", ") + signals_.info(id).name + " = " + buf;
   }
   if (!what.empty()) event(now, "timeline: " + what);
   deliver_stimuli();
