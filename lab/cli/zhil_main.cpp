@@ -84,17 +84,20 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
 int cmd_list(const std::string& root_opt) {
   const std::string root = root_opt.empty() ? lab::find_project_root() : root_opt;
   std::cout << "scenarios (" << root << "/scenarios):\n";
-  std::vector<fs::path> files, suites;
+  std::vector<fs::path> files, suites, sequences;
   if (fs::exists(fs::path(root) / "scenarios"))
     for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / "scenarios")) {
       if (e.path().extension() != ".yaml") continue;
       // A suite file says "suite:" at its top; the others are scenarios.
-      bool is_suite = false;
+      // An acceptance sequence says "sequence:": a scenario only once made for a station's packs.
+      bool is_suite = false, is_sequence = false;
       try {
-        is_suite = ConfigNode::load_file(e.path().string()).has("suite");
+        const ConfigNode top = ConfigNode::load_file(e.path().string());
+        is_suite = top.has("suite");
+        is_sequence = top.has("sequence");
       } catch (const std::exception&) {
       }
-      (is_suite ? suites : files).push_back(e.path());
+      (is_suite ? suites : is_sequence ? sequences : files).push_back(e.path());
     }
   std::sort(files.begin(), files.end());
   std::sort(suites.begin(), suites.end());
@@ -115,6 +118,9 @@ int cmd_list(const std::string& root_opt) {
       std::printf("  %-44s INVALID: %s\n", fs::relative(f, root).c_str(), e.what());
     }
   }
+  std::sort(sequences.begin(), sequences.end());
+  std::cout << "acceptance sequences (zhil accept; zhil list products):\n";
+  for (const auto& f : sequences) std::printf("  %s\n", fs::relative(f, root).c_str());
   std::cout << "stations (" << root << "/fixtures/stations):\n";
   files.clear();
   for (const auto& e : fs::directory_iterator(fs::path(root) / "fixtures" / "stations"))
