@@ -22,11 +22,7 @@ using namespace zhil::python;
 
 namespace {
 
-bool is_simulator(const DeviceConfig& d) {
-  // Simulator models are named "<what>-simulator" (devices/sim); everything else drives something real.
-  const std::string s = "-simulator";
-  return d.model.size() > s.size() && d.model.compare(d.model.size() - s.size(), s.size(), s) == 0;
-}
+bool is_simulator(const DeviceConfig& d) { return is_simulator_model(d.model); }
 
 py::dict device_dict(const DeviceConfig& d) {
   py::dict x;

@@ -205,4 +205,9 @@ StationConfig load_station(const std::string& path) {
   return st;
 }
 
+bool is_simulator_model(const std::string& model) {
+  const std::string s = "-simulator";
+  return model.size() > s.size() && model.compare(model.size() - s.size(), s.size(), s) == 0;
+}
+
 }  // namespace zhil

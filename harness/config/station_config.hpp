@@ -62,6 +62,9 @@ struct DeviceConfig {
   InverterLimits inverter_limits;
 };
 
+// Simulator models are named "<what>-simulator" (devices/sim); every other model drives something real.
+bool is_simulator_model(const std::string& model);
+
 struct StationConfig {
   std::string name;
   std::string file;
