@@ -1,0 +1,108 @@
+// The results store on PostgreSQL, for a lab whose stations share one server: libpq's C API
+// (Debian's libpq-dev; libpqxx is not needed for a handful of parameterised statements).
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "lab/results/sql_connection.hpp"
+
+namespace zhil::lab {
+namespace {
+
+// A URI with its password (if any) taken out, for messages.
+std::string redact(const std::string& uri) {
+  const auto scheme = uri.find("://");
+  const auto at = uri.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return uri;
+  const auto colon = uri.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return uri;
+  return uri.substr(0, colon) + ":***" + uri.substr(at);
+}
+
+class PostgresConnection final : public SqlConnection {
+ public:
+  explicit PostgresConnection(const std::string& uri) : shown_(redact(uri)) {
+    conn_ = PQconnectdb(uri.c_str());
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+      std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw SqlError("results store " + shown_ + ": cannot connect: " + why);
+    }
+    exec_script("SET client_min_messages = warning");
+  }
+  ~PostgresConnection() override { PQfinish(conn_); }
+
+  SqlDialect dialect() const override { return SqlDialect::postgresql; }
+  std::string describe() const override { return shown_; }
+
+  std::vector<SqlRow> query(const std::string& sql, const std::vector<SqlParam>& params) override {
+    std::vector<std::string> text(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const SqlParam& p = params[k];
+      if (std::holds_alternative<std::nullptr_t>(p)) continue;
+      if (auto* i = std::get_if<std::int64_t>(&p)) text[k] = std::to_string(*i);
+      else if (auto* d = std::get_if<double>(&p)) {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, *d);  // shortest exact: the value reads back the same
+        text[k].assign(buf, r.ptr);
+      } else text[k] = std::get<std::string>(p);
+      values[k] = text[k].c_str();
+    }
+    PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
+                                 nullptr, 0);
+    struct Clear {
+      PGresult* r;
+      ~Clear() { PQclear(r); }
+    } clear{res};
+    const auto st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(res, sql);
+    std::vector<SqlRow> rows;
+    const int n = PQntuples(res), m = PQnfields(res);
+    rows.reserve(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) {
+      SqlRow row(static_cast<std::size_t>(m));
+      for (int c = 0; c < m; ++c)
+        if (!PQgetisnull(res, r, c)) row[static_cast<std::size_t>(c)] = std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  void exec_script(const std::string& sql) override {
+    PGresult* res = PQexec(conn_, sql.c_str());
+    struct Clear {
+      PGresult* r;
+      ~Clear() { PQclear(r); }
+    } clear{res};
+    const auto st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) fail(res, sql);
+  }
+
+  void begin() override { exec_script("BEGIN"); }
+  // Two stations opening a fresh database at once: one migrates, the other waits and finds it done.
+  void lock_for_migration() override { exec_script("SELECT pg_advisory_xact_lock(7142531)"); }
+
+ private:
+  [[noreturn]] void fail(PGresult* res, const std::string& sql) {
+    std::string why = res ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
+    if (why.empty()) why = PQerrorMessage(conn_);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    auto s = sql.find_first_not_of(" \n");
+    std::string line = s == std::string::npos ? sql : sql.substr(s);
+    if (auto nl = line.find('\n'); nl != std::string::npos) line = line.substr(0, nl) + " ...";
+    throw SqlError("results store " + shown_ + ": " + why + " (in: " + line + ")");
+  }
+
+  std::string shown_;
+  PGconn* conn_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<SqlConnection> open_postgresql(const std::string& uri) { return std::make_unique<PostgresConnection>(uri); }
+
+}  // namespace zhil::lab

@@ -1,0 +1,121 @@
+#include "lab/results/results_sink.hpp"
+
+#include <filesystem>
+
+#include "harness/recording/sha256.hpp"
+
+namespace zhil::lab {
+namespace fs = std::filesystem;
+
+ResultsSink::ResultsSink(const std::string& where, RunContext context)
+    : where_(where), ctx_(std::move(context)), store_(ResultsStore::open(where)) {
+  marked_aborted_ = store_->marked_aborted();
+  worker_ = std::thread([this] { work(); });
+}
+
+ResultsSink::~ResultsSink() {
+  {
+    std::lock_guard<std::mutex> l(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void ResultsSink::post(Task t) {
+  {
+    std::lock_guard<std::mutex> l(m_);
+    queue_.push_back(std::move(t));
+  }
+  cv_.notify_one();
+}
+
+void ResultsSink::work() {
+  for (;;) {
+    std::deque<Task> batch;
+    {
+      std::unique_lock<std::mutex> l(m_);
+      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      batch.swap(queue_);
+      busy_ = true;
+    }
+    std::string err;
+    try {
+      SqlTransaction tx(store_->sql());
+      for (Task& t : batch) t(*store_);
+      tx.commit();
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    {
+      std::lock_guard<std::mutex> l(m_);
+      if (!err.empty() && error_.empty()) error_ = err;
+      busy_ = false;
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+Status ResultsSink::drain() {
+  std::unique_lock<std::mutex> l(m_);
+  idle_cv_.wait(l, [&] { return queue_.empty() && !busy_; });
+  if (!error_.empty()) return Status::error(error_);
+  return Status::ok();
+}
+
+Status ResultsSink::on_started(const RunInfo& info, const SignalTable&) {
+  if (!info.record) return Status::error("results store: the run gave no record to start from");
+  run_id_ = info.run_id;
+  out_dir_ = info.out_dir;
+  TestRecord start = *info.record;
+  post([start, out = out_dir_, ctx = ctx_](ResultsStore& s) {
+    s.start_run(start, out, ctx);
+    s.hold_run_lock(start.run_id);
+  });
+  // The run is in the store before its first cycle: a run killed from here on is found.
+  return drain();
+}
+
+void ResultsSink::on_event(Time t, const std::string& what) {
+  post([id = run_id_, seq = events_++, ts = to_seconds(t), what](ResultsStore& s) { s.add_event(id, seq, ts, what); });
+}
+
+void ResultsSink::on_check(Time, const CheckResult& c) {
+  post([id = run_id_, c](ResultsStore& s) { s.put_check(id, c); });
+}
+
+Status ResultsSink::flush() {
+  std::lock_guard<std::mutex> l(m_);
+  if (!error_.empty()) return Status::error(error_);
+  return Status::ok();
+}
+
+Status ResultsSink::on_finished(TestRecord& record) {
+  if (run_id_.empty()) return Status::ok();  // the run never started: nothing of it is in the store
+  const TestRecord r = record;
+  const auto verdicts = dut_verdicts(r, ctx_.duts);
+  // Every file the run left, hashed now that the sinks before this one have closed theirs; the
+  // record and junit.xml are written after this sink, from the same record, so their text is known.
+  std::vector<std::tuple<std::string, std::string, std::string, std::uint64_t>> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out_dir_, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    const std::string name = e.path().filename().string();
+    if (name == "record.json" || name == "junit.xml" || name.rfind(".", 0) == 0) continue;
+    const std::string kind = name == "timeseries.csv" ? "timeseries" : e.path().extension() == ".log" ? "log" : "file";
+    files.emplace_back(kind, e.path().string(), sha256_file_hex(e.path().string()), e.file_size(ec));
+  }
+  const std::string rec_text = record_json_text(r), junit_text = junit_xml_text(r);
+  files.emplace_back("record", (fs::path(out_dir_) / "record.json").string(), sha256_hex(rec_text), rec_text.size());
+  files.emplace_back("junit", (fs::path(out_dir_) / "junit.xml").string(), sha256_hex(junit_text), junit_text.size());
+  post([r, ctx = ctx_, verdicts, files](ResultsStore& s) {
+    s.finish_run(r, ctx, verdicts);
+    for (const auto& [kind, path, sha, bytes] : files) s.add_artifact(r.run_id, kind, path, sha, bytes);
+    s.release_run_lock(r.run_id);
+  });
+  if (auto st = drain(); !st) return Status::error("results store " + store_->describe() + ": " + st.message());
+  return Status::ok();
+}
+
+}  // namespace zhil::lab
