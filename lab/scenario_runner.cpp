@@ -79,6 +79,7 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
     for (const auto& id : results->marked_aborted())
       std::cerr << "zhil: results store: run " << id << " was left RUNNING by a process that is gone: marked ABORTED\n";
     prepared->run->add_sink(results);
+    out.results_store = results->shown_location();
   }
   std::shared_ptr<OutputFolder> folder = rq.output;
   try {
@@ -97,6 +98,7 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   try {
     out.result = prepared->run->run_to_end();
     out.run_id = out.result.record.run_id;
+    if (!out.result.record_written && out.run_id.empty()) out.results_store.clear();
     out.verdict = out.result.verdict;
     out.message = out.result.error;
   } catch (const std::exception& e) {

@@ -37,6 +37,7 @@ struct ScenarioRunOutcome {
   std::string message;  // the error, for ERROR before a record could be written
   RunResult result;     // result.record_written says whether record.json is on disk
   std::string run_id;   // as the record and the results store name it (empty if it never started)
+  std::string results_store;  // the store the run went into, as it can be shown (no password); empty: none
 };
 
 ScenarioRunOutcome run_scenario(const ScenarioRunRequest& request);

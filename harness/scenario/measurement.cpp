@@ -35,8 +35,9 @@ Measurement::Measurement(const MeasurementSpec& spec, const SignalTable& signals
 void Measurement::sample(Time now) {
   if (id_ == kNoSignal || now < spec_.from || (spec_.until && now > *spec_.until)) return;
   double v = signals_->value(id_);
-  if (spec_.aggregate == Aggregate::positive_integral) v = v > 0 ? v : 0;
-  if (spec_.aggregate == Aggregate::negative_integral) v = v < 0 ? -v : 0;
+  // A missing value (NaN) stays missing: counted as 0 it would quietly lower an energy.
+  if (spec_.aggregate == Aggregate::positive_integral && !std::isnan(v)) v = v > 0 ? v : 0;
+  if (spec_.aggregate == Aggregate::negative_integral && !std::isnan(v)) v = v < 0 ? -v : 0;
   if (spec_.aggregate == Aggregate::response && any_ && !responded_ && !(v == ref_ || (std::isnan(v) && std::isnan(ref_))))
     responded_ = to_seconds(now - first_);
   if (!any_) {
@@ -106,6 +107,7 @@ MeasurementResult Measurement::result(Time end, bool completed) const {
     }
     v = *responded_;
   }
+  if (std::isnan(v)) return r;  // its signal had no value in the window: not decided (INCOMPLETE)
   r.value = v;
   if (!decided) return r;
   judge(r);

@@ -27,27 +27,6 @@ namespace {
 
 constexpr int kShip = 0, kNoShip = 1, kUndecided = 2;
 
-// Does the identity a pack reported name this serial? Its words (space or comma separated) are
-// compared whole; a word of digits alone also matches the serial's trailing digits as a number,
-// because zhil's HV CAN map carries the serial as a number (ZH-BENCH-0001 -> 1).
-bool identity_names(const std::string& identity, const std::string& serial) {
-  std::string digits;
-  for (auto it = serial.rbegin(); it != serial.rend() && std::isdigit(static_cast<unsigned char>(*it)); ++it)
-    digits.insert(digits.begin(), *it);
-  std::string word;
-  std::istringstream in(identity);
-  for (std::string token; in >> token;) {
-    std::istringstream parts(token);
-    while (std::getline(parts, word, ',')) {
-      if (word == serial) return true;
-      if (!word.empty() && !digits.empty() && word.find_first_not_of("0123456789") == std::string::npos &&
-          word.size() < 19 && digits.size() < 19 && std::stoull(word) == std::stoull(digits))
-        return true;
-    }
-  }
-  return false;
-}
-
 std::string number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -110,14 +89,39 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!f) throw std::runtime_error(p.string() + ": cannot be written");
 }
 
-// The run's files in the bundle without copying gigabytes: hard links, else copies.
-void link_or_copy(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::create_hard_link(from, to, ec);
-  if (ec) fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  if (!f) throw std::runtime_error(path + ": cannot be read");
+  return s.str();
 }
 
 }  // namespace
+
+// Does the identity a pack reported name this serial? Its words (space or comma separated) are
+// compared whole with the serial. A number is a serial only as the identity's first word (zhil's
+// HV CAN map sends the serial as a number, first, then the firmware: "1 2" for ZH-BENCH-0001 at
+// firmware 2); there it must equal the serial's trailing digits. A firmware or model number
+// elsewhere never matches.
+bool identity_names_serial(const std::string& identity, const std::string& serial) {
+  std::string digits;
+  for (auto it = serial.rbegin(); it != serial.rend() && std::isdigit(static_cast<unsigned char>(*it)); ++it)
+    digits.insert(digits.begin(), *it);
+  std::vector<std::string> words;
+  std::istringstream in(identity);
+  for (std::string token; in >> token;) {
+    std::istringstream parts(token);
+    for (std::string word; std::getline(parts, word, ',');)
+      if (!word.empty()) words.push_back(word);
+  }
+  for (const auto& w : words)
+    if (w == serial) return true;
+  const auto numeric = [](const std::string& w) {
+    return !w.empty() && w.size() < 19 && w.find_first_not_of("0123456789") == std::string::npos;
+  };
+  return !words.empty() && numeric(words[0]) && numeric(digits) && std::stoull(words[0]) == std::stoull(digits);
+}
 
 int list_products(const std::string& root) {
   std::vector<std::string> broken;
@@ -142,7 +146,7 @@ int run_acceptance(const AcceptRequest& rq) {
   std::string station_file;
   StationConfig station;
   std::vector<std::string> packs;
-  std::string sequence_text;
+  std::string sequence_text, station_text;
   try {
     std::vector<std::string> broken;
     const auto products = find_products(root, &broken);
@@ -158,6 +162,7 @@ int run_acceptance(const AcceptRequest& rq) {
     ls = it->second;
     station_file = rq.station_file.empty() ? ls.station_file : rq.station_file;
     station = load_station(station_file);
+    station_text = read_text(station_file);
     for (const DeviceConfig* d : station.with_role("pack")) packs.push_back(d->name);
     if (rq.serials.size() != packs.size())
       return undecided("station " + station.name + " has " + std::to_string(packs.size()) + " pack(s) but " +
@@ -175,7 +180,12 @@ int run_acceptance(const AcceptRequest& rq) {
   }
 
   std::vector<DutRef> duts;
-  for (std::size_t k = 0; k < packs.size(); ++k) duts.push_back({rq.serials[k], packs[k], ls.product});
+  for (std::size_t k = 0; k < packs.size(); ++k) {
+    duts.push_back({rq.serials[k], packs[k], ls.product});
+    // An inverter that serves this pack alone speaks of it: its failures are this pack's.
+    for (const DeviceConfig* inv : station.with_role("inverter"))
+      if (inv->packs.size() == 1 && inv->packs[0] == packs[k]) duts.back().devices.push_back(inv->name);
+  }
   std::string serial_list;
   for (const auto& s : rq.serials) serial_list += (serial_list.empty() ? "" : ",") + s;
 
@@ -229,7 +239,7 @@ int run_acceptance(const AcceptRequest& rq) {
     for (std::size_t k = 0; k < packs.size(); ++k) {
       for (const auto& d : bench->devices)
         if (d->name() == packs[k]) identities[k] = d->identity();
-      if (!identity_names(identities[k], rq.serials[k]) && identity_error.empty())
+      if (!identity_names_serial(identities[k], rq.serials[k]) && identity_error.empty())
         identity_error = "serial mismatch: " + packs[k] + " reports '" + identities[k] + "', the gate was given " +
                          rq.serials[k];
     }
@@ -267,8 +277,8 @@ int run_acceptance(const AcceptRequest& rq) {
 
   // Per serial: its decision and its bundle.
   int exit = kShip;
-  std::map<std::string, std::string> hashes{{"station", sha256_file_hex(station_file)},
-                                            {"sequence_template", sha256_file_hex(ls.sequence_file)},
+  std::map<std::string, std::string> hashes{{"station", sha256_hex(station_text)},
+                                            {"sequence_template", ls.sequence_sha256},
                                             {"sequence", sha256_hex(sequence_text)},
                                             {"limit_set", ls.sha256}};
   for (std::size_t k = 0; k < duts.size(); ++k) {
@@ -304,11 +314,14 @@ int run_acceptance(const AcceptRequest& rq) {
       write_file(dir / "record.json", record_json_text(own));
       write_file(dir / "junit.xml", junit_xml_text(own));
       write_file(dir / "scenario.yaml", sequence_text);
-      fs::copy_file(ls.file, dir / "limits.yaml");
-      fs::copy_file(station_file, dir / "station.yaml");
+      // The limit set and station as they were read when the gate started (the hashes are of
+      // these bytes), not as the files may be now.
+      write_file(dir / "limits.yaml", ls.text);
+      write_file(dir / "station.yaml", station_text);
       for (const auto& e : fs::directory_iterator(run_dir)) {
         const std::string name = e.path().filename().string();
-        if (name == "timeseries.csv" || e.path().extension() == ".log") link_or_copy(e.path(), dir / name);
+        if (name == "timeseries.csv" || e.path().extension() == ".log")
+          fs::copy_file(e.path(), dir / name);  // a copy: the evidence does not change with the run folder
       }
       json ev;
       ev["serial"] = dut.serial;
@@ -343,7 +356,7 @@ int run_acceptance(const AcceptRequest& rq) {
       if (m.marginal) std::cout << "    marginal: " << failure_text(m) << " (inside its limits, outside the marginal band)\n";
     if (!decided) std::cout << "    reason: " << rec.error << "\n";
   }
-  if (results) std::cout << "results store: " << rq.results_db << " (run " << rec.run_id << ")\n";
+  if (results) std::cout << "results store: " << results->shown_location() << " (run " << rec.run_id << ")\n";
   return exit;
 }
 

@@ -12,7 +12,7 @@
 //
 // Evidence, kept for every serial and attempt (a second attempt never replaces the first):
 //   <out>/<serial>/attempt-<n>/  record.json and junit.xml of that serial, the time series and bus
-//                                logs of the run (hard links), the sequence as run (scenario.yaml),
+//                                logs of the run (copies), the sequence as run (scenario.yaml),
 //                                copies of the limit set and the station, evidence.json (decision,
 //                                failing measurements and limits, SHA-256 of everything it used)
 //   <out>/runs/<UTC time>/       the run itself (all packs)
@@ -39,6 +39,10 @@ struct AcceptRequest {
 };
 
 int run_acceptance(const AcceptRequest& request);
+
+// Does the identity a pack reported ("zhil ZH-0001 2.6", "1 2") name this serial? Words compared
+// whole; a number only as the identity's first word, against the serial's trailing digits.
+bool identity_names_serial(const std::string& identity, const std::string& serial);
 
 // `zhil list products`: the product variants with a limit set.
 int list_products(const std::string& root);

@@ -1,6 +1,8 @@
 #include "lab/acceptance/limit_set.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "harness/config/config_error.hpp"
 #include "harness/recording/sha256.hpp"
@@ -13,7 +15,13 @@ LimitSet load_limit_set(const std::string& path) {
   root.expect_keys({"limit_set", "product", "version", "description", "sequence", "station", "limits"});
   LimitSet s;
   s.file = path;
-  s.sha256 = sha256_file_hex(path);
+  {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream b;
+    b << f.rdbuf();
+    s.text = b.str();
+  }
+  s.sha256 = sha256_hex(s.text);
   s.name = root.require("limit_set").as_string();
   s.product = root.require("product").as_string();
   s.version = root.require("version").as_string();
@@ -29,6 +37,7 @@ LimitSet load_limit_set(const std::string& path) {
     return f;
   };
   s.sequence_file = file("sequence");
+  s.sequence_sha256 = sha256_file_hex(s.sequence_file);
   s.station_file = file("station");
   for (const auto& [name, l] : root.require("limits").entries()) {
     l.expect_keys({"low", "high", "marginal_low", "marginal_high"});

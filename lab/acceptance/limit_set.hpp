@@ -28,6 +28,8 @@ struct Limit {
 
 struct LimitSet {
   std::string name, product, version, description, file, sha256;
+  std::string text;  // the file's bytes as read (sha256 is theirs): what the evidence keeps
+  std::string sequence_sha256;
   std::string sequence_file, station_file;  // resolved paths
   std::vector<Limit> limits;
 };

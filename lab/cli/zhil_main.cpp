@@ -76,8 +76,8 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
             << rec.wall_seconds << " s, " << static_cast<long>(rec.speed_x) << "x)\n";
   if (!o.message.empty()) std::cout << "  reason: " << o.message << "\n";
   if (o.result.record_written) std::cout << "record: " << o.result.record_path << "\n";
-  if (!f.no_db && !o.run_id.empty()) std::cout << "results store: " << f.db << " (run " << o.run_id << ")\n";
   else std::cout << "no record written (see the reason above)\n";
+  if (!o.results_store.empty()) std::cout << "results store: " << o.results_store << " (run " << o.run_id << ")\n";
   return exit_code(o.verdict);
 }
 

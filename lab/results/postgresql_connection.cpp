@@ -10,20 +10,37 @@
 namespace zhil::lab {
 namespace {
 
-// A URI with its password (if any) taken out, for messages.
+// Where the server is, for messages: user, host, port and database as libpq reads the URI, never
+// its password (in the authority or as ?password=).
 std::string redact(const std::string& uri) {
-  const auto scheme = uri.find("://");
-  const auto at = uri.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return uri;
-  const auto colon = uri.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return uri;
-  return uri.substr(0, colon) + ":***" + uri.substr(at);
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(uri.c_str(), &err);
+  if (!opts) {
+    PQfreemem(err);
+    return "postgresql://(a URI libpq cannot read)";
+  }
+  std::string user, host, port, db;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (!o->val) continue;
+    const std::string k = o->keyword;
+    if (k == "user") user = o->val;
+    else if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
+    else if (k == "port") port = o->val;
+    else if (k == "dbname") db = o->val;
+  }
+  PQconninfoFree(opts);
+  return "postgresql://" + (user.empty() ? "" : user + "@") + host + (port.empty() ? "" : ":" + port) + "/" + db;
 }
 
 class PostgresConnection final : public SqlConnection {
  public:
   explicit PostgresConnection(const std::string& uri) : shown_(redact(uri)) {
-    conn_ = PQconnectdb(uri.c_str());
+    // Timeouts so that a server that stops answering fails the run's store, never hangs it: 10 s to
+    // connect, TCP keepalives, 60 s per statement. The URI's own settings win (it comes last).
+    const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "options", "dbname", nullptr};
+    const char* values[] = {"10", "1", "10", "5", "3", "-c statement_timeout=60000", uri.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
       std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();

@@ -1,5 +1,6 @@
 #include "lab/results/results_sink.hpp"
 
+#include <chrono>
 #include <filesystem>
 
 #include "harness/recording/sha256.hpp"
@@ -9,6 +10,7 @@ namespace fs = std::filesystem;
 
 ResultsSink::ResultsSink(const std::string& where, RunContext context)
     : where_(where), ctx_(std::move(context)), store_(ResultsStore::open(where)) {
+  shown_ = store_->describe();
   marked_aborted_ = store_->marked_aborted();
   worker_ = std::thread([this] { work(); });
 }
@@ -40,13 +42,23 @@ void ResultsSink::work() {
       batch.swap(queue_);
       busy_ = true;
     }
+    // Retried on failure (a locked SQLite file past its busy timeout, a PostgreSQL failover):
+    // every task is an upsert, so a batch applied twice adds nothing twice.
     std::string err;
-    try {
-      SqlTransaction tx(store_->sql());
-      for (Task& t : batch) t(*store_);
-      tx.commit();
-    } catch (const std::exception& e) {
-      err = e.what();
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      err.clear();
+      try {
+        SqlTransaction tx(store_->sql());
+        for (Task& t : batch) t(*store_);
+        tx.commit();
+        break;
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      if (attempt == 3) break;
+      std::unique_lock<std::mutex> l(m_);
+      if (stop_) break;
+      cv_.wait_for(l, std::chrono::milliseconds(500) * (1 << attempt * 2), [&] { return stop_; });
     }
     {
       std::lock_guard<std::mutex> l(m_);
@@ -59,7 +71,9 @@ void ResultsSink::work() {
 
 Status ResultsSink::drain() {
   std::unique_lock<std::mutex> l(m_);
-  idle_cv_.wait(l, [&] { return queue_.empty() && !busy_; });
+  // Bounded: a server that stopped answering (a dead network, no RST) must not hang the run's end.
+  if (!idle_cv_.wait_for(l, std::chrono::seconds(120), [&] { return queue_.empty() && !busy_; }))
+    return Status::error("results store " + shown_ + ": not answering for 120 s; the run's results are in its folder");
   if (!error_.empty()) return Status::error(error_);
   return Status::ok();
 }
@@ -93,7 +107,17 @@ Status ResultsSink::flush() {
 
 Status ResultsSink::on_finished(TestRecord& record) {
   if (run_id_.empty()) return Status::ok();  // the run never started: nothing of it is in the store
-  const TestRecord r = record;
+  TestRecord r = record;
+  std::string earlier;
+  {
+    std::lock_guard<std::mutex> l(m_);
+    earlier = error_;
+  }
+  // A batch was lost: the run ends ERROR for it, and its row says so rather than PASS.
+  if (!earlier.empty() && (r.verdict == Verdict::pass || r.verdict == Verdict::fail)) {
+    r.verdict = Verdict::error;
+    r.error = (r.error.empty() ? "" : r.error + "; ") + "results store " + shown_ + ": " + earlier;
+  }
   const auto verdicts = dut_verdicts(r, ctx_.duts);
   // Every file the run left, hashed now that the sinks before this one have closed theirs; the
   // record and junit.xml are written after this sink, from the same record, so their text is known.
@@ -112,9 +136,14 @@ Status ResultsSink::on_finished(TestRecord& record) {
   post([r, ctx = ctx_, verdicts, files](ResultsStore& s) {
     s.finish_run(r, ctx, verdicts);
     for (const auto& [kind, path, sha, bytes] : files) s.add_artifact(r.run_id, kind, path, sha, bytes);
-    s.release_run_lock(r.run_id);
   });
-  if (auto st = drain(); !st) return Status::error("results store " + store_->describe() + ": " + st.message());
+  Status st = drain();
+  // The lock that says the run is alive goes only once its end is committed (a batch of its own):
+  // released earlier, another station could find the run "dead" before its verdict lands.
+  post([id = r.run_id](ResultsStore& s) { s.release_run_lock(id); });
+  (void)drain();
+  if (!st) return st;
+  if (!earlier.empty()) return Status::error("results store " + shown_ + ": " + earlier);
   return Status::ok();
 }
 

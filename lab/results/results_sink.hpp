@@ -5,9 +5,11 @@
 //
 // The database is written by one worker thread with the sink's own connection, so a slow disk or
 // a PostgreSQL server across the lab never holds the run's loop: the loop queues, the worker
-// commits what is queued in one transaction, typically within milliseconds. Nothing queued is
-// dropped; on_finished waits until everything is committed. A store that fails makes the run
-// ERROR (its results are not all where they were promised), naming the store and the statement.
+// commits what is queued in one transaction, typically within milliseconds. A batch that fails is
+// retried (every write is an upsert, safe to repeat) a few times over about 10 s; one that still
+// fails makes the run ERROR (its results are not all where they were promised), naming the store
+// and the statement, and the run's row says ERROR too if the store takes it at the end.
+// on_started and on_finished wait until everything queued is committed, at most kDrainLimit.
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -35,6 +37,7 @@ class ResultsSink final : public RunSink {
 
   std::string run_id() const { return run_id_; }
   std::string location() const { return where_; }
+  std::string shown_location() const { return shown_; }  // for messages: no password
   RunContext& context() { return ctx_; }  // before the run starts: the gate fills in DUTs and limits
   // Runs the store marked ABORTED when it was opened (their processes were gone).
   std::vector<std::string> marked_aborted() const { return marked_aborted_; }
@@ -45,7 +48,7 @@ class ResultsSink final : public RunSink {
   Status drain();  // waits until everything queued is committed; the first error, if any
   void work();
 
-  std::string where_;
+  std::string where_, shown_;
   RunContext ctx_;
   std::string run_id_, out_dir_;
   std::uint64_t events_ = 0;

@@ -84,19 +84,28 @@ std::vector<std::string> ResultsStore::mark_dead_runs_aborted() {
       gone = !got.empty() && col(got[0], 0) == "t";
       if (gone) c_->exec(std::string("SELECT pg_advisory_unlock(") + kRunLockKey + ")", {id});
     } else if (col(r, 1) == me) {
+      // The pid alone if its start time could not be read when the run began (no /proc then).
       const long pid = std::atol(col(r, 2).c_str());
-      gone = pid <= 0 || process_start(pid) != col(r, 3);
+      const std::string start = process_start(pid);
+      gone = pid <= 0 || start.empty() || (!col(r, 3).empty() && start != col(r, 3));
     }
     // Else a SQLite file written from another host (a shared folder): it cannot be told here.
     if (!gone) continue;
-    SqlTransaction tx(*c_);
-    c_->exec(
-        "UPDATE runs SET verdict = 'ABORTED', error = $2 WHERE run_id = $1 AND verdict = 'RUNNING'",
-        {id, std::string("the process that ran it ended without finishing it (killed, or the machine stopped); "
-                         "what it committed before is kept")});
-    c_->exec("UPDATE run_duts SET verdict = 'ABORTED' WHERE run_id = $1", {id});
-    tx.commit();
-    dead.push_back(id);
+    // Only a run still RUNNING when the update takes its row: one that finished meanwhile (its
+    // commit raced this check) keeps its verdicts. A failure here (a lock conflict with whoever
+    // else is cleaning up) leaves the run for the next opening: it is no reason to refuse this one.
+    try {
+      SqlTransaction tx(*c_);
+      const auto changed = c_->query(
+          "UPDATE runs SET verdict = 'ABORTED', error = $2 WHERE run_id = $1 AND verdict = 'RUNNING' RETURNING run_id",
+          {id, std::string("the process that ran it ended without finishing it (killed, or the machine stopped); "
+                           "what it committed before is kept")});
+      if (changed.empty()) continue;  // the transaction rolls back: nothing was changed
+      c_->exec("UPDATE run_duts SET verdict = 'ABORTED' WHERE run_id = $1", {id});
+      tx.commit();
+      dead.push_back(id);
+    } catch (const SqlError&) {
+    }
   }
   return dead;
 }
@@ -332,17 +341,20 @@ void ResultsStore::summary(const ResultsFilter& f, std::ostream& o) {
 std::string dut_of_signal(const std::string& text, const std::vector<DutRef>& duts) {
   std::string found;
   int hits = 0;
-  for (const DutRef& d : duts) {
-    if (d.position.empty()) continue;
-    const std::string key = d.position + ".";
-    for (std::size_t p = text.find(key); p != std::string::npos; p = text.find(key, p + 1)) {
+  auto names = [&](const std::string& device) {
+    if (device.empty()) return false;
+    const std::string key = device + ".";
+    for (std::size_t p = text.find(key); p != std::string::npos; p = text.find(key, p + 1))
       // A whole name: pack1. is not inside pack11. or xpack1.
-      const bool starts = p == 0 || !(std::isalnum(static_cast<unsigned char>(text[p - 1])) || text[p - 1] == '_');
-      if (starts) {
-        if (found != d.serial) ++hits;
-        found = d.serial;
-        break;
-      }
+      if (p == 0 || !(std::isalnum(static_cast<unsigned char>(text[p - 1])) || text[p - 1] == '_')) return true;
+    return false;
+  };
+  for (const DutRef& d : duts) {
+    bool named = names(d.position);
+    for (const auto& dev : d.devices) named = named || names(dev);
+    if (named && found != d.serial) {
+      ++hits;
+      found = d.serial;
     }
   }
   if (hits == 1) return found;

@@ -29,6 +29,8 @@ struct DutRef {
   std::string serial;
   std::string position;  // the station's device (pack1); empty: the whole bench
   std::string product;
+  // Other devices whose signals speak of this DUT alone (the inverter that serves only this pack).
+  std::vector<std::string> devices = {};
 };
 
 // What a run is, beyond its record: how it was started and what it is part of.
@@ -89,8 +91,9 @@ class ResultsStore {
   std::vector<std::string> marked_aborted_;
 };
 
-// Which DUT a measurement or check belongs to: the DUT whose position (device) its signal or
-// expression names; the only DUT of a single-DUT run; else none (bench-level).
+// Which DUT a measurement or check belongs to: the DUT whose position (device), or one of its
+// own devices, its signal or expression names; the only DUT of a single-DUT run; else none
+// (bench-level: its failure fails every DUT).
 std::string dut_of_signal(const std::string& signal_or_expression, const std::vector<DutRef>& duts);
 // Each DUT's verdict from the run's: a bench-level ERROR or ABORTED is every DUT's; a failing
 // check or measurement of one DUT fails that DUT only; a failing bench-level check fails all.

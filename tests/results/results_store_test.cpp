@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 
 #include "lab/results/results_store.hpp"
 #include "lab/results/schema.hpp"
+#include "lab/acceptance/acceptance_gate.hpp"
 
 using namespace zhil;
 using namespace zhil::lab;
@@ -214,7 +217,20 @@ TEST_P(Backend, RunsOfAProcessThatWasKilledAreMarkedAbortedAndKeepWhatTheyCommit
 TEST_P(Backend, TwoStationsWritingAtOnceLoseNothing) {
   (void)ResultsStore::open(where_);
   constexpr int kRuns = 60, kEvents = 20;
+  std::function<void(const std::string&)> write_station;
+  // Each station writes as the run sink does, holding its run's lock while the run goes (so the
+  // other, opening the store meanwhile, does not take its runs for dead).
+  std::vector<std::string> errors;
+  std::mutex errors_m;
   auto station = [&](const std::string& name) {
+    try {
+      write_station(name);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> l(errors_m);
+      errors.push_back(name + ": " + e.what());
+    }
+  };
+  write_station = [&](const std::string& name) {
     auto s = ResultsStore::open(where_);
     for (int k = 0; k < kRuns; ++k) {
       const std::string id = name + "-" + std::to_string(k);
@@ -224,6 +240,7 @@ TEST_P(Backend, TwoStationsWritingAtOnceLoseNothing) {
       {
         SqlTransaction tx(s->sql());
         s->start_run(r, "/tmp", ctx);
+        s->hold_run_lock(id);
         tx.commit();
       }
       for (int e = 0; e < kEvents; ++e) {
@@ -236,11 +253,13 @@ TEST_P(Backend, TwoStationsWritingAtOnceLoseNothing) {
       SqlTransaction tx(s->sql());
       s->finish_run(r, ctx, dut_verdicts(r, ctx.duts));
       tx.commit();
+      s->release_run_lock(id);
     }
   };
   std::thread a(station, "station-a"), b(station, "station-b");
   a.join();
   b.join();
+  ASSERT_TRUE(errors.empty()) << errors.front();
   auto s = ResultsStore::open(where_);
   EXPECT_EQ(s->sql().query("SELECT COUNT(*) FROM runs WHERE verdict = 'PASS'")[0][0], std::to_string(2 * kRuns));
   EXPECT_EQ(s->sql().query("SELECT COUNT(*) FROM events")[0][0], std::to_string(2 * kRuns * kEvents));
@@ -270,5 +289,21 @@ TEST(DutVerdicts, OneFailingPackFailsOnlyItselfAndABenchErrorDecidesNone) {
   r.verdict = Verdict::error;
   EXPECT_EQ(dut_verdicts(r, duts), (std::vector<std::string>{"ERROR", "ERROR", "ERROR"}));
   EXPECT_EQ(dut_of_signal("pack1.p / pack1.p", duts), "SN1");
+  // A device that serves one pack alone speaks of that pack.
+  std::vector<DutRef> with_inverters = duts;
+  with_inverters[1].devices = {"inv2"};
+  EXPECT_EQ(dut_of_signal("inv2.tripped == 0", with_inverters), "SN2");
+  EXPECT_EQ(dut_of_signal("inv2.tripped == 0", duts), "");
   EXPECT_EQ(dut_of_signal("hall.p", {{"ONLY", "", ""}}), "ONLY");
+}
+
+TEST(AcceptanceIdentity, OnlyTheSerialItselfMatches) {
+  EXPECT_TRUE(zhil::lab::identity_names_serial("zhil ZH-0001 2.6", "ZH-0001"));
+  EXPECT_TRUE(zhil::lab::identity_names_serial("ZH-0001", "ZH-0001"));
+  EXPECT_FALSE(zhil::lab::identity_names_serial("zhil ZH-00011 2.6", "ZH-0001"));
+  EXPECT_FALSE(zhil::lab::identity_names_serial("", "ZH-0001"));
+  // The HV CAN map: the serial as a number first, then the firmware major.
+  EXPECT_TRUE(zhil::lab::identity_names_serial("1 2", "ZH-BENCH-0001"));
+  EXPECT_FALSE(zhil::lab::identity_names_serial("1 2", "ZH-BENCH-0002"));  // 2 is the firmware, not a serial
+  EXPECT_FALSE(zhil::lab::identity_names_serial("zhil 7", "ZH-7"));        // a number elsewhere is not a serial
 }

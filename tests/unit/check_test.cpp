@@ -160,3 +160,63 @@ TEST(Check, NonFiniteInputsFailEvenNever) {
   EXPECT_EQ(r.evidence->t_s, 4.0);
   EXPECT_NE(r.evidence->what.find("not a finite number"), std::string::npos);
 }
+
+// Energy in and out, response times, ratios and marginal bands (the acceptance gate's measurements).
+TEST(Measurement, EnergyInAndOutResponseRatioAndMarginalBands) {
+  Table tb;
+  auto make = [&](Aggregate a, const std::string& unit) {
+    MeasurementSpec m;
+    m.name = to_string(a);
+    m.signal = "dev.x";
+    m.aggregate = a;
+    m.unit = unit;
+    m.where = "t:1:1";
+    return m;
+  };
+  MeasurementSpec in_spec = make(Aggregate::positive_integral, "Wh"), out_spec = make(Aggregate::negative_integral, "Wh");
+  MeasurementSpec resp_spec = make(Aggregate::response, "s");
+  resp_spec.from = Time(100s);
+  Measurement in(in_spec, tb.t), out(out_spec, tb.t), resp(resp_spec, tb.t);
+  // 1 h charging at 2 W, then 1 h discharging at 1 W.
+  for (int i = 0; i <= 7200; ++i) {
+    tb.t.set(tb.x, i < 3600 ? 2.0 : -1.0, Time(std::chrono::seconds(i)));
+    in.sample(Time(std::chrono::seconds(i)));
+    out.sample(Time(std::chrono::seconds(i)));
+    resp.sample(Time(std::chrono::seconds(i)));
+  }
+  const auto rin = in.result(Time(7200s), true), rout = out.result(Time(7200s), true);
+  EXPECT_NEAR(*rin.value, 2.0, 1e-3);   // 2 W x 1 h, the crossing's half-second trapezoid aside
+  EXPECT_NEAR(*rout.value, 1.0, 1e-3);  // the magnitude of what went out
+  const auto rresp = resp.result(Time(7200s), true);
+  ASSERT_TRUE(rresp.value);
+  EXPECT_DOUBLE_EQ(*rresp.value, 3500.0);  // first differs from its value at 100 s at 3600 s
+  // A ratio of the two, in %, with a marginal band: 50 % passes inside [40, 60] but below 55: marginal.
+  MeasurementSpec ratio = make(Aggregate::ratio, "%");
+  ratio.ratio_of = out_spec.name;
+  ratio.ratio_over = in_spec.name;
+  ratio.low = 40;
+  ratio.high = 60;
+  ratio.marginal_low = 55;
+  Measurement rm(ratio, tb.t);
+  const auto rr = rm.ratio_result({rin, rout}, Time(7200s), true);
+  ASSERT_TRUE(rr.value);
+  EXPECT_NEAR(*rr.value, 50.0, 0.1);
+  EXPECT_EQ(rr.outcome, "PASS");
+  EXPECT_TRUE(rr.marginal);
+  ratio.marginal_low = 45;
+  EXPECT_FALSE(Measurement(ratio, tb.t).ratio_result({rin, rout}, Time(7200s), true).marginal);
+  // A response that never comes fails; a missing value (NaN) is not decided, not 0 kWh.
+  Measurement never(resp_spec, tb.t);
+  tb.t.set(tb.x, 1.0, Time(0));
+  never.sample(Time(100s));
+  never.sample(Time(200s));
+  EXPECT_EQ(never.result(Time(200s), true).outcome, "FAIL");
+  Measurement nan_out(out_spec, tb.t);
+  for (int i = 0; i < 10; ++i) {
+    tb.t.set(tb.x, i == 5 ? NAN : -1.0, Time(std::chrono::seconds(i)));
+    nan_out.sample(Time(std::chrono::seconds(i)));
+  }
+  const auto rn = nan_out.result(Time(9s), true);
+  EXPECT_EQ(rn.outcome, "INCOMPLETE");
+  EXPECT_FALSE(rn.value);
+}
