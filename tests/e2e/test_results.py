@@ -82,11 +82,17 @@ def test_every_run_lands_in_the_store_and_can_be_queried(tmp_path, store):
     sha = dict(query(store, f"SELECT kind, sha256 FROM artifacts WHERE run_id = '{run_id}'"))
     assert sha["record"] == hashlib.sha256((tmp_path / "out/record.json").read_bytes()).hexdigest()
     assert sha["timeseries"] == hashlib.sha256((tmp_path / "out/timeseries.csv").read_bytes()).hexdigest()
-    # A suite's runs go in too, and a run with --no-db does not.
+    # A run with --no-db does not go in; a suite's runs do, as kind suite.
     sc2 = scenario(tmp_path, name="other")
     assert subprocess.run([ZHIL, "run", sc2, "--out", tmp_path / "o2", "--no-db", "--db", store],
                           capture_output=True, cwd=ROOT).returncode == 0
     assert query(store, "SELECT COUNT(*) FROM runs") == [("1",)]
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("suite: store-suite\nscenarios:\n  - {file: other.yaml}\n")
+    r = subprocess.run([ZHIL, "suite", suite, "--out", tmp_path / "suite-out", "--db", store], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert query(store, "SELECT kind, scenario, verdict FROM runs WHERE kind = 'suite'") == [("suite", "other", "PASS")]
 
 
 def test_export_writes_measurements_as_csv(tmp_path, store):
