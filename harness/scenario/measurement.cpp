@@ -35,11 +35,25 @@ Measurement::Measurement(const MeasurementSpec& spec, const SignalTable& signals
 void Measurement::sample(Time now) {
   if (id_ == kNoSignal || now < spec_.from || (spec_.until && now > *spec_.until)) return;
   double v = signals_->value(id_);
-  // A missing value (NaN) stays missing: counted as 0 it would quietly lower an energy.
-  if (spec_.aggregate == Aggregate::positive_integral && !std::isnan(v)) v = v > 0 ? v : 0;
-  if (spec_.aggregate == Aggregate::negative_integral && !std::isnan(v)) v = v < 0 ? -v : 0;
-  if (spec_.aggregate == Aggregate::response && any_ && !responded_ && !(v == ref_ || (std::isnan(v) && std::isnan(ref_))))
-    responded_ = to_seconds(now - first_);
+  // A missing value (NaN: the device has not been read yet, or does not serve the point): max,
+  // min and response look past it; an energy or a mean with a hole in it is not decided (counted
+  // as 0 it would quietly lower an energy); a final value that is missing is not decided either.
+  if (std::isnan(v)) {
+    switch (spec_.aggregate) {
+      case Aggregate::max:
+      case Aggregate::min:
+      case Aggregate::response:
+      case Aggregate::ratio: return;
+      case Aggregate::mean:
+      case Aggregate::integral:
+      case Aggregate::positive_integral:
+      case Aggregate::negative_integral: missing_ = true; return;
+      case Aggregate::final: break;
+    }
+  }
+  if (spec_.aggregate == Aggregate::positive_integral) v = v > 0 ? v : 0;
+  if (spec_.aggregate == Aggregate::negative_integral) v = v < 0 ? -v : 0;
+  if (spec_.aggregate == Aggregate::response && any_ && !responded_ && v != ref_) responded_ = to_seconds(now - first_);
   if (!any_) {
     any_ = true;
     first_ = last_ = now;
@@ -90,7 +104,7 @@ void judge(MeasurementResult& r) {
 MeasurementResult Measurement::result(Time end, bool completed) const {
   MeasurementResult r{spec_.name, spec_.signal, to_string(spec_.aggregate), spec_.unit, std::nullopt,
                       spec_.low, spec_.high, "INCOMPLETE", spec_.where, spec_.marginal_low, spec_.marginal_high};
-  if (!any_) return r;
+  if (!any_ || missing_) return r;  // missing_: not decided (INCOMPLETE)
   double v = acc_;
   const double span = to_seconds(last_ - first_);
   if (spec_.aggregate == Aggregate::mean) v = span > 0 ? ref_ + (acc_ + comp_) / span : last_v_;

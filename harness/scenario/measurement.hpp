@@ -43,7 +43,8 @@ class Measurement {
   double comp_ = 0;     // Neumaier compensation of acc_
   double ref_ = 0;      // the first value: integrating deviations from it keeps a constant exact
   double last_v_ = 0;
-  std::optional<double> responded_;  // response: when the signal first left its starting value
+  std::optional<double> responded_;
+  bool missing_ = false;  // an integral or mean saw a NaN: its value is not known  // response: when the signal first left its starting value
   Time first_{0}, last_{0};
 };
 

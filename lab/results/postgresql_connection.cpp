@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 #include "lab/results/sql_connection.hpp"
@@ -34,15 +35,23 @@ std::string redact(const std::string& uri) {
 
 class PostgresConnection final : public SqlConnection {
  public:
-  explicit PostgresConnection(const std::string& uri) : shown_(redact(uri)) {
+  explicit PostgresConnection(const std::string& uri) : shown_(redact(uri)), readable_(shown_.find("(a URI") == std::string::npos) {
     // Timeouts so that a server that stops answering fails the run's store, never hangs it: 10 s to
-    // connect, TCP keepalives, 60 s per statement. The URI's own settings win (it comes last).
+    // connect, TCP keepalives and a 30 s limit on unacknowledged data, 30 s per statement. The
+    // URI's own settings win (it comes last); the environment's (PGCONNECT_TIMEOUT, PGOPTIONS)
+    // are kept, as libpq would use them.
+    const char* env_timeout = std::getenv("PGCONNECT_TIMEOUT");
+    const char* env_options = std::getenv("PGOPTIONS");
+    const std::string options = std::string(env_options ? env_options : "") + " -c statement_timeout=30000";
     const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                          "options", "dbname", nullptr};
-    const char* values[] = {"10", "1", "10", "5", "3", "-c statement_timeout=60000", uri.c_str(), nullptr};
+                          "tcp_user_timeout", "options", "dbname", nullptr};
+    const char* values[] = {env_timeout ? env_timeout : "10", "1", "10", "5", "3", "30000", options.c_str(), uri.c_str(),
+                            nullptr};
     conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-      std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
+      // libpq's words about a URI it cannot read may quote the password: not repeated then.
+      std::string why = !readable_ ? "the URI cannot be read (check its percent-encoding)"
+                        : conn_    ? PQerrorMessage(conn_) : "out of memory";
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
       PQfinish(conn_);
       conn_ = nullptr;
@@ -100,6 +109,12 @@ class PostgresConnection final : public SqlConnection {
   }
 
   void begin() override { exec_script("BEGIN"); }
+  bool reconnect_if_broken() override {
+    if (PQstatus(conn_) == CONNECTION_OK) return false;
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) throw SqlError("results store " + shown_ + ": connection lost, and not made again");
+    return true;
+  }
   // Two stations opening a fresh database at once: one migrates, the other waits and finds it done.
   void lock_for_migration() override { exec_script("SELECT pg_advisory_xact_lock(7142531)"); }
 
@@ -115,6 +130,7 @@ class PostgresConnection final : public SqlConnection {
   }
 
   std::string shown_;
+  bool readable_ = true;  // libpq could parse the URI
   PGconn* conn_ = nullptr;
 };
 

@@ -42,12 +42,16 @@ void ResultsSink::work() {
       batch.swap(queue_);
       busy_ = true;
     }
-    // Retried on failure (a locked SQLite file past its busy timeout, a PostgreSQL failover):
-    // every task is an upsert, so a batch applied twice adds nothing twice.
+    // Retried on failure (a locked SQLite file past its busy timeout, a PostgreSQL server that
+    // restarted: the connection is made again and the run's lock taken again): every task is an
+    // upsert, so a batch applied twice adds nothing twice. No attempt starts after kRetryFor, so
+    // that retries end well within kDrainLimit (an attempt takes at most a statement timeout).
     std::string err;
+    const auto give_up = std::chrono::steady_clock::now() + kRetryFor;
     for (int attempt = 0; attempt < 4; ++attempt) {
       err.clear();
       try {
+        if (attempt > 0) store_->recover();
         SqlTransaction tx(store_->sql());
         for (Task& t : batch) t(*store_);
         tx.commit();
@@ -55,7 +59,7 @@ void ResultsSink::work() {
       } catch (const std::exception& e) {
         err = e.what();
       }
-      if (attempt == 3) break;
+      if (attempt == 3 || std::chrono::steady_clock::now() > give_up) break;
       std::unique_lock<std::mutex> l(m_);
       if (stop_) break;
       cv_.wait_for(l, std::chrono::milliseconds(500) * (1 << attempt * 2), [&] { return stop_; });
@@ -72,8 +76,11 @@ void ResultsSink::work() {
 Status ResultsSink::drain() {
   std::unique_lock<std::mutex> l(m_);
   // Bounded: a server that stopped answering (a dead network, no RST) must not hang the run's end.
-  if (!idle_cv_.wait_for(l, std::chrono::seconds(120), [&] { return queue_.empty() && !busy_; }))
-    return Status::error("results store " + shown_ + ": not answering for 120 s; the run's results are in its folder");
+  if (!idle_cv_.wait_for(l, kDrainLimit, [&] { return queue_.empty() && !busy_; })) {
+    timed_out_ = true;
+    return Status::error("results store " + shown_ + ": not answering for " + std::to_string(kDrainLimit.count()) +
+                         " s; the run's results are in its folder");
+  }
   if (!error_.empty()) return Status::error(error_);
   return Status::ok();
 }
@@ -108,15 +115,16 @@ Status ResultsSink::flush() {
 Status ResultsSink::on_finished(TestRecord& record) {
   if (run_id_.empty()) return Status::ok();  // the run never started: nothing of it is in the store
   TestRecord r = record;
-  std::string earlier;
-  {
-    std::lock_guard<std::mutex> l(m_);
-    earlier = error_;
-  }
-  // A batch was lost: the run ends ERROR for it, and its row says so rather than PASS.
-  if (!earlier.empty() && (r.verdict == Verdict::pass || r.verdict == Verdict::fail)) {
+  // Everything queued before the end first: a batch lost on the way makes the run ERROR, and the
+  // row says so, with the very words the run's record will have (the run appends this sink's
+  // message to its error as below), so that the stored record and its hashes match the files.
+  std::string failure;
+  if (Status s = drain(); !s) failure = s.message();
+  if (!failure.empty()) {
+    const std::string prefix = "results store " + shown_ + ": ";
+    if (failure.rfind(prefix, 0) != 0) failure = prefix + failure;
     r.verdict = Verdict::error;
-    r.error = (r.error.empty() ? "" : r.error + "; ") + "results store " + shown_ + ": " + earlier;
+    r.error = (r.error.empty() ? "" : r.error + "; ") + failure;
   }
   const auto verdicts = dut_verdicts(r, ctx_.duts);
   // Every file the run left, hashed now that the sinks before this one have closed theirs; the
@@ -137,13 +145,17 @@ Status ResultsSink::on_finished(TestRecord& record) {
     s.finish_run(r, ctx, verdicts);
     for (const auto& [kind, path, sha, bytes] : files) s.add_artifact(r.run_id, kind, path, sha, bytes);
   });
-  Status st = drain();
+  const Status st = drain();
   // The lock that says the run is alive goes only once its end is committed (a batch of its own):
-  // released earlier, another station could find the run "dead" before its verdict lands.
-  post([id = r.run_id](ResultsStore& s) { s.release_run_lock(id); });
-  (void)drain();
-  if (!st) return st;
-  if (!earlier.empty()) return Status::error("results store " + shown_ + ": " + earlier);
+  // released earlier, another station could find the run "dead" before its verdict lands. If the
+  // store stopped answering, closing the connection (the sink's end) lets it go.
+  if (!timed_out_) {
+    post([id = r.run_id](ResultsStore& s) { s.release_run_lock(id); });
+    (void)drain();
+  }
+  if (!failure.empty()) return Status::error(failure);
+  if (!st) return Status::error(st.message().rfind("results store ", 0) == 0 ? st.message()
+                                                                            : "results store " + shown_ + ": " + st.message());
   return Status::ok();
 }
 

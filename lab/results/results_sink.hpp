@@ -10,6 +10,7 @@
 // fails makes the run ERROR (its results are not all where they were promised), naming the store
 // and the statement, and the run's row says ERROR too if the store takes it at the end.
 // on_started and on_finished wait until everything queued is committed, at most kDrainLimit.
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -48,6 +49,8 @@ class ResultsSink final : public RunSink {
   Status drain();  // waits until everything queued is committed; the first error, if any
   void work();
 
+  static constexpr std::chrono::seconds kDrainLimit{120};
+  static constexpr std::chrono::seconds kRetryFor{45};
   std::string where_, shown_;
   RunContext ctx_;
   std::string run_id_, out_dir_;
@@ -59,6 +62,7 @@ class ResultsSink final : public RunSink {
   std::condition_variable cv_, idle_cv_;
   std::deque<Task> queue_;
   bool busy_ = false, stop_ = false;
+  bool timed_out_ = false;  // a drain gave up waiting: the store is not answering
   std::string error_;
   std::thread worker_;
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -80,9 +81,13 @@ std::vector<std::string> ResultsStore::mark_dead_runs_aborted() {
     bool gone = false;
     if (c_->dialect() == SqlDialect::postgresql) {
       // A running run's connection holds its lock; a lock that can be taken has no one behind it.
-      const auto got = c_->query(std::string("SELECT pg_try_advisory_lock(") + kRunLockKey + ")", {id});
-      gone = !got.empty() && col(got[0], 0) == "t";
-      if (gone) c_->exec(std::string("SELECT pg_advisory_unlock(") + kRunLockKey + ")", {id});
+      try {
+        const auto got = c_->query(std::string("SELECT pg_try_advisory_lock(") + kRunLockKey + ")", {id});
+        gone = !got.empty() && col(got[0], 0) == "t";
+        if (gone) c_->exec(std::string("SELECT pg_advisory_unlock(") + kRunLockKey + ")", {id});
+      } catch (const SqlError&) {
+        continue;  // left for the next opening
+      }
     } else if (col(r, 1) == me) {
       // The pid alone if its start time could not be read when the run began (no /proc then).
       const long pid = std::atol(col(r, 2).c_str());
@@ -195,11 +200,20 @@ void ResultsStore::add_artifact(const std::string& run_id, const std::string& ki
 }
 
 void ResultsStore::hold_run_lock(const std::string& run_id) {
-  if (c_->dialect() == SqlDialect::postgresql) c_->exec(std::string("SELECT pg_advisory_lock(") + kRunLockKey + ")", {run_id});
+  if (c_->dialect() != SqlDialect::postgresql) return;
+  c_->exec(std::string("SELECT pg_advisory_lock(") + kRunLockKey + ")", {run_id});
+  held_locks_.push_back(run_id);
 }
 void ResultsStore::release_run_lock(const std::string& run_id) {
-  if (c_->dialect() == SqlDialect::postgresql)
-    c_->exec(std::string("SELECT pg_advisory_unlock(") + kRunLockKey + ")", {run_id});
+  if (c_->dialect() != SqlDialect::postgresql) return;
+  c_->exec(std::string("SELECT pg_advisory_unlock(") + kRunLockKey + ")", {run_id});
+  held_locks_.erase(std::remove(held_locks_.begin(), held_locks_.end(), run_id), held_locks_.end());
+}
+void ResultsStore::recover() {
+  if (!c_->reconnect_if_broken()) return;
+  // A new session holds no locks: take the runs' again (their rows still say RUNNING; another
+  // station that found the lock free meanwhile marked the run ABORTED, and its end will say so).
+  for (const auto& id : held_locks_) c_->exec(std::string("SELECT pg_advisory_lock(") + kRunLockKey + ")", {id});
 }
 
 // ---------------------------------------------------------------------------------------------

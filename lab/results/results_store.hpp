@@ -72,6 +72,8 @@ class ResultsStore {
   // While a run goes (PostgreSQL): this connection holds the run's lock, which says it is alive.
   void hold_run_lock(const std::string& run_id);
   void release_run_lock(const std::string& run_id);
+  // After a failure: a broken connection is made again, and the run locks it held taken again.
+  void recover();
 
   // Runs left RUNNING by a process that is gone are marked ABORTED; returns their ids.
   std::vector<std::string> mark_dead_runs_aborted();
@@ -89,6 +91,7 @@ class ResultsStore {
  private:
   std::unique_ptr<SqlConnection> c_;
   std::vector<std::string> marked_aborted_;
+  std::vector<std::string> held_locks_;
 };
 
 // Which DUT a measurement or check belongs to: the DUT whose position (device), or one of its

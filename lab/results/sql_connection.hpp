@@ -44,6 +44,9 @@ class SqlConnection {
   void rollback() noexcept;
   // Inside a transaction: no other process migrates the schema until it ends.
   virtual void lock_for_migration() = 0;
+  // A connection that broke (a server restarted) is made again; true if it was. Throws SqlError
+  // if it cannot be.
+  virtual bool reconnect_if_broken() { return false; }
 };
 
 // Rolls back unless committed.

@@ -219,4 +219,13 @@ TEST(Measurement, EnergyInAndOutResponseRatioAndMarginalBands) {
   const auto rn = nan_out.result(Time(9s), true);
   EXPECT_EQ(rn.outcome, "INCOMPLETE");
   EXPECT_FALSE(rn.value);
+  // A maximum looks past a device not read yet (NaN first), and a response starts from a value.
+  Measurement mx(make(Aggregate::max, "W"), tb.t), resp2(make(Aggregate::response, "s"), tb.t);
+  for (int i = 0; i < 5; ++i) {
+    tb.t.set(tb.x, i == 0 ? NAN : i < 3 ? 1.0 : 4.0, Time(std::chrono::seconds(i)));
+    mx.sample(Time(std::chrono::seconds(i)));
+    resp2.sample(Time(std::chrono::seconds(i)));
+  }
+  EXPECT_EQ(mx.result(Time(4s), true).value, 4.0);
+  EXPECT_EQ(resp2.result(Time(4s), true).value, 2.0);  // from its first value at 1 s to the change at 3 s
 }
