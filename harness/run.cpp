@@ -41,16 +41,6 @@
 namespace zhil {
 namespace {
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string make_run_id() {
   std::random_device rd;
   std::ostringstream o;
@@ -222,7 +212,7 @@ struct Run::Impl : DeviceObserver {
 void Run::Impl::begin_record() {
   wall_start_ = last_progress_ = last_flush_ = std::chrono::steady_clock::now();
   record_.run_id = make_run_id();
-  record_.started_utc = utc_now();
+  record_.started_utc = utc_timestamp();
   record_.real_time = opt_.real_time;
   record_.software_version = ZHIL_VERSION;
   record_.station_name = st_.name;
@@ -928,7 +918,7 @@ RunResult Run::Impl::finish() {
     record_.rt_max_work_us = stats_.completion.max_us();
   }
   tuning_.reset();
-  record_.ended_utc = utc_now();
+  record_.ended_utc = utc_timestamp();
   record_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
   record_.speed_x = record_.wall_seconds > 0 ? record_.end_s / record_.wall_seconds : 0;
   if (record_writer_ && std::find(sinks_.begin(), sinks_.end(), record_writer_) == sinks_.end())

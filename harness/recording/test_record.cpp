@@ -1,6 +1,8 @@
 #include "harness/recording/test_record.hpp"
 
 #include <cmath>
+#include <chrono>
+#include <ctime>
 #include <sstream>
 #include <stdexcept>
 
@@ -40,6 +42,15 @@ std::string xml_escape(const std::string& s) {
 }
 
 }  // namespace
+
+std::string utc_timestamp() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string record_json_text(const TestRecord& r, bool running) {
   json j;

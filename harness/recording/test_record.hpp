@@ -76,6 +76,9 @@ struct TestRecord {
   std::size_t timeseries_columns = 0;
 };
 
+// Now, as records write times: 2026-11-26T19:13:06Z (also the results store's).
+std::string utc_timestamp();
+
 // The texts of record.json and junit.xml. A record of a run still going (`running`) has the
 // verdict RUNNING: that is what a run killed outright (SIGKILL, power loss) leaves.
 std::string record_json_text(const TestRecord& r, bool running = false);

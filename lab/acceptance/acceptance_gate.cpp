@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/config/config_error.hpp"
+#include "harness/config/regular_file.hpp"
 #include "harness/recording/sha256.hpp"
 #include "lab/acceptance/limit_set.hpp"
 #include "lab/acceptance/sequence_expansion.hpp"
@@ -89,13 +90,7 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!f) throw std::runtime_error(p.string() + ": cannot be written");
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  if (!f) throw std::runtime_error(path + ": cannot be read");
-  return s.str();
-}
+
 
 }  // namespace
 
@@ -162,7 +157,7 @@ int run_acceptance(const AcceptRequest& rq) {
     ls = it->second;
     station_file = rq.station_file.empty() ? ls.station_file : rq.station_file;
     station = load_station(station_file);
-    station_text = read_text(station_file);
+    station_text = read_regular_file(station_file, 16u << 20, "station file");
     for (const DeviceConfig* d : station.with_role("pack")) packs.push_back(d->name);
     if (rq.serials.size() != packs.size())
       return undecided("station " + station.name + " has " + std::to_string(packs.size()) + " pack(s) but " +

@@ -1,26 +1,23 @@
 #include "lab/acceptance/limit_set.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "harness/config/config_error.hpp"
+#include "harness/config/regular_file.hpp"
 #include "harness/recording/sha256.hpp"
 
 namespace zhil::lab {
 namespace fs = std::filesystem;
+namespace {
+constexpr std::size_t kMaxBytes = 1u << 20;  // a limit set is a page of YAML
+}  // namespace
 
 LimitSet load_limit_set(const std::string& path) {
   const ConfigNode root = ConfigNode::load_file(path);
   root.expect_keys({"limit_set", "product", "version", "description", "sequence", "station", "limits"});
   LimitSet s;
   s.file = path;
-  {
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream b;
-    b << f.rdbuf();
-    s.text = b.str();
-  }
+  s.text = read_regular_file(path, kMaxBytes, "limit set");
   s.sha256 = sha256_hex(s.text);
   s.name = root.require("limit_set").as_string();
   s.product = root.require("product").as_string();

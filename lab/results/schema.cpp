@@ -1,7 +1,6 @@
 #include "lab/results/schema.hpp"
 
-#include <chrono>
-#include <ctime>
+#include "harness/recording/test_record.hpp"
 
 namespace zhil::lab {
 namespace {
@@ -62,15 +61,6 @@ CREATE INDEX duts_product ON duts (product);
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 
-std::string utc_now_text() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 bool has_version_table(SqlConnection& c) {
   const char* sql = c.dialect() == SqlDialect::sqlite
                         ? "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
@@ -103,7 +93,7 @@ void migrate(SqlConnection& c, int target) {
   for (int v = at + 1; v <= target; ++v) {
     c.exec_script(kMigrations[v - 1]);
     c.exec("INSERT INTO schema_migrations (version, applied_utc) VALUES ($1, $2)",
-           {std::int64_t{v}, utc_now_text()});
+           {std::int64_t{v}, utc_timestamp()});
   }
   tx.commit();
 }
