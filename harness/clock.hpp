@@ -74,7 +74,9 @@ class Clock {
   virtual bool is_real_time() const = 0;
   // Time starts again at 0 (a run does, once its devices are up); a timer still pending keeps its
   // distance from now.
-  virtual void restart() = 0;
+  void restart() { restart_at(Time{0}); }
+  // Time starts again at `at` (a resumed run continues at its checkpoint's time).
+  virtual void restart_at(Time at) = 0;
 
   // Calls handler on the loop thread once now() >= at (never earlier; a time in the past means as
   // soon as possible, after the timers already due). `precise`: a real-time clock spins for the

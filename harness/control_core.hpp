@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/checkpoint/state_archive_fwd.hpp"
 #include "harness/config/layered_config.hpp"
 #include "harness/signal_table.hpp"
 #include "harness/clock.hpp"
@@ -61,6 +62,11 @@ class ControlCore {
   virtual void configure(const CoreContext& context, CoreIo& io) = 0;
   // Observe and set setpoints for this cycle.
   virtual void step(Time now, CoreIo& io) = 0;
+  // Checkpoints (resumable runs): a core that can save what it has learned and decided so far
+  // (after configure(), between steps) and take it back. A run with checkpoints needs one that can.
+  virtual bool checkpointable() const { return false; }
+  virtual void save_state(StateWriter&) const {}
+  virtual void load_state(StateReader&) {}
 };
 
 // Cores by name, as stations name them ("reference"; Python cores register here in a later issue).

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/checkpoint/state_archive_fwd.hpp"
 #include "harness/clock.hpp"
 #include "harness/signal_table.hpp"
 #include "harness/status.hpp"
@@ -95,6 +96,14 @@ class Device {
   // What its link has been through, by kind (requests, timeouts, exceptions, ...), for the record;
   // empty for a device with no protocol.
   virtual std::vector<std::pair<std::string, std::uint64_t>> io_counts() const { return {}; }
+
+  // Checkpoints (resumable runs). Between cycles nothing is in flight; a device whose whole state
+  // between cycles can be saved and loaded says so, and a simulated run is resumable only when
+  // every device of its bench does. A real device's state is on the bench: a real-time run is
+  // resumed by activating it again from its safe state, whatever it says here.
+  virtual bool checkpointable() const { return false; }
+  virtual void save_state(StateWriter&) const {}
+  virtual void load_state(StateReader&) {}
 
   // Registers the device's signals; no I/O.
   Status configure(DeviceContext& context);

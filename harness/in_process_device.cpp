@@ -1,5 +1,7 @@
 #include "harness/in_process_device.hpp"
 
+#include "harness/checkpoint/state_archive.hpp"
+
 namespace zhil {
 
 void InProcessDevice::on_activate(Time now) { answer(now); }
@@ -39,6 +41,18 @@ void InProcessDevice::run_op(Time now) {
 void InProcessDevice::on_deactivate() {
   if (reply_ != kNoTimer && clock()) clock()->cancel(reply_);
   reply_ = kNoTimer;
+}
+
+void InProcessDevice::save_state(StateWriter& a) const {
+  state_section(a, name());
+  a(latency_);
+  const_cast<InProcessDevice*>(this)->state_more(a);
+}
+
+void InProcessDevice::load_state(StateReader& a) {
+  state_section(a, name());
+  a(latency_);
+  state_more(a);
 }
 
 }  // namespace zhil

@@ -18,8 +18,17 @@ class InProcessDevice : public Device {
   // ask for a latency at or above the device's deadline (every read would be late), but a link can
   // become that slow.
   void set_latency(Duration latency) { latency_ = latency; }
+  // Its state between cycles is its latency (a fault may have changed it) and what the device
+  // built on it adds (its model lives in the plant, which is saved on its own).
+  bool checkpointable() const override { return true; }
+  void save_state(StateWriter& a) const override;
+  void load_state(StateReader& a) override;
 
  protected:
+  // What a device built on this one keeps besides its model (both ways, one function).
+  virtual void state_more(StateWriter&) {}
+  virtual void state_more(StateReader&) {}
+
   // The synchronous hooks devices implement.
   virtual Status activate_now(Time) { return Status::ok(); }
   virtual Status read_now(Time) { return Status::ok(); }  // then on_publish() copies the values

@@ -15,9 +15,9 @@ class RealTimeClock final : public Clock {
   Time now() const override;
   bool is_real_time() const override { return true; }
   bool run_one() override;
-  void restart() override {
+  void restart_at(Time at) override {
     const auto was = origin_;
-    origin_ = std::chrono::steady_clock::now();
+    origin_ = std::chrono::steady_clock::now() - at;
     timers_.shift(std::chrono::duration_cast<Duration>(origin_ - was));
     if (armed_) timer_.cancel();  // re-armed against the new origin
     armed_ = false;

@@ -18,7 +18,9 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <type_traits>
 
+#include "harness/checkpoint/state_archive.hpp"
 #include "harness/cycle_timing.hpp"
 #include "harness/config/config_error.hpp"
 #include "harness/host_signals.hpp"
@@ -131,6 +133,15 @@ struct Run::Impl : DeviceObserver {
   void fire_event(std::size_t k);
   void advance_plant(Time now);
 
+  // --- checkpoints
+  void check_checkpointable();
+  void take_checkpoint();
+  template <class Archive>
+  void run_state(Archive& a);
+  void save_state(StateWriter& a);
+  void load_state(StateReader& a);
+  void resume_state();
+
   // --- ending
   void stop(Verdict v, const std::string& why, StopCause cause = StopCause::error);
   void on_signal(int sig);
@@ -204,6 +215,12 @@ struct Run::Impl : DeviceObserver {
   // Held from setup to the record: given back on the first std::bad_alloc (see failure_text).
   MemoryReserve memory_reserve_;
   std::chrono::steady_clock::time_point wall_start_, last_progress_, last_flush_;
+  // Checkpoints: the next is taken after the first cycle at or past next_checkpoint_.
+  Time next_checkpoint_{0};
+  std::uint64_t checkpoint_seq_ = 0;
+  std::uint32_t resumptions_ = 0;  // how often this run has been resumed, this time included
+  bool checkpoint_failed_ = false;  // noted once
+  Time clock_at_checkpoint_{0};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +361,32 @@ void Run::Impl::configure() {
   }
   phase_.emplace(*clock_, signals_, devices_, deadlines_);
   (void)select_signals(signals_, sc_.record);  // every record: pattern must match a signal
+  if (opt_.checkpoint_every > Duration{0} || opt_.resume) check_checkpointable();
+}
+
+// A run with checkpoints must be able to take all of its state back: its core's always; in
+// simulated time also every device's and the plant's (in real time the devices' state is on the
+// bench, and they are brought up again from their safe state).
+void Run::Impl::check_checkpointable() {
+  const std::string what = opt_.resume ? "resume: " : "checkpoints: ";
+  if (opt_.checkpoint_every > Duration{0} && opt_.checkpoint_every < cycle_)
+    throw ConfigError(what + "the checkpoint interval (" + seconds_text(opt_.checkpoint_every) +
+                      " s) is shorter than a cycle (" + seconds_text(cycle_) + " s)");
+  if (!core_->checkpointable())
+    throw ConfigError(what + "the control core " + (opt_.core_name.empty() ? st_.core : opt_.core_name) +
+                      " cannot save its state, so the run could not be resumed (the reference and acceptance "
+                      "cores can)");
+  if (opt_.real_time) return;
+  if (bench_.plant && !bench_.plant->checkpointable())
+    throw ConfigError(what + "the simulation of station " + st_.name + " cannot save its state");
+  for (Device* d : devices_)
+    if (!d->checkpointable()) {
+      const DeviceConfig* dc = st_.find(d->name());
+      throw ConfigError((dc ? dc->entry.where() + ": " : "") + what + "device " + d->name() +
+                        (dc ? " (" + dc->model + " over " + dc->link_type + ")" : "") +
+                        " cannot save its state between cycles, so a simulated run on this station cannot be "
+                        "resumed exactly: checkpoints need in-process simulators in simulated time (or a real-time run)");
+    }
 }
 
 // Runs the clock until `*flag` is set (a phase ended, a wait is over). Every phase has deadline
@@ -427,8 +470,25 @@ void Run::Impl::setup() {
   }
   try {
     if (auto p = prepare(); !p) throw std::runtime_error(p.message());
+    if (const auto& cp = opt_.resume) {
+      // The same run goes on: its id, its start, its folder; and only from the very files it ran.
+      record_.run_id = cp->run_id;
+      record_.started_utc = cp->started_utc;
+      const std::string station_sha = sha256_file_hex(st_.file);
+      if (station_sha != cp->station_sha256)
+        throw CheckpointError("resume: station file " + st_.file + " has changed since run " + cp->run_id +
+                              " started (SHA-256 " + station_sha + ", was " + cp->station_sha256 + ")");
+      if (sc_.sha256 != cp->scenario_sha256)
+        throw CheckpointError("resume: scenario file " + sc_.file + " has changed since run " + cp->run_id +
+                              " started (SHA-256 " + sc_.sha256 + ", was " + cp->scenario_sha256 + ")");
+      if (opt_.real_time != cp->real_time)
+        throw CheckpointError(std::string("resume: run ") + cp->run_id + " ran in " +
+                              (cp->real_time ? "real" : "simulated") + " time; it resumes in the same");
+    }
     // Only now that everything binds is anything created on disk.
-    folder_ = opt_.output ? opt_.output : OutputFolder::claim(opt_.out_dir, opt_.overwrite);
+    folder_ = opt_.output               ? opt_.output
+              : opt_.resume ? OutputFolder::reopen(opt_.resume->out_dir)
+                            : OutputFolder::claim(opt_.out_dir, opt_.overwrite);
     record_writer_ = std::make_shared<RecordWriter>(folder_);
     record_.station_sha256 = sha256_file_hex(st_.file);
     // Every file behind the run, so that a changed fixture or trace shows in the record.
@@ -440,9 +500,11 @@ void Run::Impl::setup() {
     files.erase(std::unique(files.begin(), files.end()), files.end());
     for (const std::string& f : files) record_.inputs.emplace_back(record_path(f, opt_.path_base), sha256_file_hex(f));
     series_ = std::make_shared<TimeseriesWriter>(folder_, sc_.record);
+    if (opt_.resume) series_->resume_at(opt_.resume->timeseries_bytes, opt_.resume->timeseries_rows);
     sinks_.insert(sinks_.begin(), series_);
     sinks_.push_back(record_writer_);
-    RunInfo info{record_.run_id, folder_->path(), opt_.real_time, &record_};
+    RunInfo info{record_.run_id, folder_->path(), opt_.real_time, &record_, opt_.resume.get()};
+    next_checkpoint_ = Time{opt_.checkpoint_every};
     for (auto& s : sinks_)
       if (auto st = s->on_started(info, signals_); !st) throw std::runtime_error(st.message());
     // A run killed from here on (SIGKILL, power loss) leaves a record that says it did not end.
@@ -451,6 +513,11 @@ void Run::Impl::setup() {
     if (stopping_) return;
     activate();
     if (stopping_) return;  // a signal during activation: the safe state follows in finish()
+    if (opt_.resume) {
+      resume_state();
+      if (opt_.on_started) opt_.on_started(record_.run_id);
+      return;
+    }
     // Time starts at 0 now that the devices are up; the plant advances before every timer.
     clock_->restart();
     for (Device* d : devices_) d->health().commands_valid_since = Time{0};
@@ -475,6 +542,163 @@ void Run::Impl::setup() {
       stop_reason_ = failure_text(e);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkpoints
+
+// Everything of the run itself that changes as it goes, both ways (the record's fixed fields are
+// set again by setup()).
+template <class Archive>
+void Run::Impl::run_state(Archive& a) {
+  state_section(a, "run");
+  std::uint64_t devices = devices_.size(), checks = checks_.size(), measurements = measurements_.size(),
+                derived = derived_.size();
+  a(devices, checks, measurements, derived);
+  if (devices != devices_.size() || checks != checks_.size() || measurements != measurements_.size() ||
+      derived != derived_.size())
+    throw CheckpointError("checkpoint: it has " + std::to_string(devices) + " devices, " + std::to_string(checks) +
+                          " checks, " + std::to_string(measurements) + " measurements and " + std::to_string(derived) +
+                          " derived signals; this run has " + std::to_string(devices_.size()) + ", " +
+                          std::to_string(checks_.size()) + ", " + std::to_string(measurements_.size()) + " and " +
+                          std::to_string(derived_.size()));
+  a(cycles_done_, last_cycle_, due_, next_due_, next_record_, next_checkpoint_, checkpoint_seq_, clock_at_checkpoint_);
+  a(stats_.cycles, stats_.overruns, stats_.skipped_cycles, record_.late_device_io, record_.events_dropped);
+  std::uint64_t events = record_.events.size();
+  a(events);
+  if constexpr (std::is_same_v<Archive, StateReader>) record_.events.resize(events);
+  for (RunEvent& e : record_.events) a(e.t_s, e.what);
+  std::vector<char> reported(check_reported_.begin(), check_reported_.end());
+  a(reported);
+  if constexpr (std::is_same_v<Archive, StateReader>) check_reported_.assign(reported.begin(), reported.end());
+  for (Device* d : devices_) {
+    DeviceHealth& h = d->health();
+    a(h.read_failing_since, h.write_failing_since, h.commands_valid_since, h.failures, h.abandoned);
+  }
+  for (DerivedSignal& x : derived_) x.state(a);
+  envelope_->state(a);
+  for (Check& c : checks_) c.state(a);
+  for (Measurement& m : measurements_) m.state(a);
+}
+
+void Run::Impl::save_state(StateWriter& a) {
+  run_state(a);
+  signals_.save_state(a);
+  timeline_->save_state(a);
+  core_->save_state(a);
+  // Devices and plant: each says whether it saved itself (in real time a device on the bench
+  // does not: it is brought up again from its safe state).
+  for (Device* d : devices_) {
+    const bool saved = d->checkpointable();
+    a(saved);
+    if (saved) d->save_state(a);
+  }
+  const bool plant = bench_.plant && bench_.plant->checkpointable();
+  a(plant);
+  if (plant) bench_.plant->save_state(a);
+}
+
+void Run::Impl::load_state(StateReader& a) {
+  run_state(a);
+  signals_.load_state(a);
+  timeline_->load_state(a);
+  core_->load_state(a);
+  for (Device* d : devices_) {
+    bool saved = false;
+    a(saved);
+    if (saved && !d->checkpointable())
+      throw CheckpointError("checkpoint: it holds the state of device " + d->name() + ", which cannot take one");
+    if (saved) d->load_state(a);
+    else if (!opt_.real_time)
+      throw CheckpointError("checkpoint: it has no state for device " + d->name());
+  }
+  bool plant = false;
+  a(plant);
+  if (plant != (bench_.plant && bench_.plant->checkpointable()))
+    throw CheckpointError("checkpoint: its simulation does not fit this station's");
+  if (plant) bench_.plant->load_state(a);
+}
+
+void Run::Impl::take_checkpoint() {
+  // The rows up to here go to the time series' writer process first: they are then on disk even if
+  // this process is killed, and the checkpoint can name the byte where they end.
+  if (auto s = series_->flush(); !s) throw std::runtime_error(s.message());
+  clock_at_checkpoint_ = clock_->now();
+  while (next_checkpoint_ <= due_) next_checkpoint_ += opt_.checkpoint_every;
+  ++checkpoint_seq_;
+  RunCheckpoint cp;
+  cp.software_version = ZHIL_VERSION;
+  cp.run_id = record_.run_id;
+  cp.started_utc = record_.started_utc;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  cp.scenario_file = fs::absolute(sc_.file, ec).lexically_normal().string();
+  cp.scenario_sha256 = sc_.sha256;
+  cp.station_file = fs::absolute(st_.file, ec).lexically_normal().string();
+  cp.station_sha256 = record_.station_sha256;
+  cp.seed = opt_.seed;
+  cp.real_time = opt_.real_time;
+  cp.out_dir = fs::absolute(folder_->path(), ec).lexically_normal().string();
+  cp.core_name = opt_.core_name;
+  cp.dut_serial = opt_.dut_serial;
+  cp.metadata = opt_.metadata;
+  cp.every = opt_.checkpoint_every;
+  cp.sequence = checkpoint_seq_;
+  cp.at = due_;
+  cp.cycles = cycles_done_;
+  cp.timeseries_bytes = series_->bytes_emitted();
+  cp.timeseries_rows = series_->rows_emitted();
+  cp.events = record_.events.size() + record_.events_dropped;
+  cp.resumptions = resumptions_;
+  std::ostringstream bytes;
+  {
+    StateWriter a(bytes);
+    save_state(a);
+  }
+  cp.state = bytes.str();
+  for (auto& s : sinks_)
+    if (auto st = s->on_checkpoint(cp); !st && !checkpoint_failed_) {
+      // The run goes on (it is what is being tested); only its resumption is at stake.
+      checkpoint_failed_ = true;
+      event(due_, "checkpoint " + std::to_string(cp.sequence) + " not kept: " + st.message());
+    }
+}
+
+// After the devices were activated: every part takes its state back, and the clock, the timeline's
+// remaining events and the next cycle continue from the checkpoint.
+void Run::Impl::resume_state() {
+  const RunCheckpoint& cp = *opt_.resume;
+  resumptions_ = cp.resumptions + 1;
+  try {
+    std::istringstream in(cp.state);
+    StateReader a(in);
+    load_state(a);
+  } catch (const cereal::Exception& e) {
+    throw CheckpointError(std::string("checkpoint ") + std::to_string(cp.sequence) + " of run " + cp.run_id +
+                          " is cut short or damaged: " + e.what());
+  }
+  if (checkpoint_seq_ != cp.sequence || due_ != cp.at)
+    throw CheckpointError("checkpoint " + std::to_string(cp.sequence) + " of run " + cp.run_id +
+                          ": its state is of another checkpoint");
+  clock_->restart_at(clock_at_checkpoint_);
+  if (bench_.plant) clock_->set_before_timer([this](Time now) { advance_plant(now); });
+  if (opt_.real_time) {
+    tuning_.emplace();
+    record_.rt_tuning = tuning_->description();
+    if (auto* rt = dynamic_cast<RealTimeClock*>(clock_.get()))
+      rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
+    clock_->restart_at(clock_at_checkpoint_);
+    // The bench came up again from its safe state: what the core asked before the interruption
+    // is stale, and nothing is applied until it asks again (as after a device's recovery).
+    for (Device* d : devices_) d->health().commands_valid_since = next_due_;
+  }
+  event(clock_->now(), "resumed from checkpoint " + std::to_string(cp.sequence) + " at t=" + seconds_text(cp.at) +
+                           " s (resumption " + std::to_string(resumptions_) + ")");
+  // The events still to come, then the next cycle: the order the uninterrupted run set them in.
+  for (std::size_t k = 0; k < timeline_->size(); ++k)
+    if (!timeline_->event_fired(k))
+      event_timers_.push_back(clock_->call_at(timeline_->event_time(k), [this, k] { fire_event(k); }));
+  schedule_cycle(next_due_);
 }
 
 void Run::Impl::schedule_timeline() {
@@ -652,6 +876,7 @@ void Run::Impl::after_write() {
       return;
     }
     schedule_cycle(next);
+    if (opt_.checkpoint_every > Duration{0} && due >= next_checkpoint_) take_checkpoint();
   } catch (const std::exception& e) {
     in_cycle_ = false;
     stop(Verdict::error, "exception at t=" + seconds_text(due_) + " s: " + failure_text(e));

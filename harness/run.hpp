@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "harness/bench.hpp"
+#include "harness/checkpoint/run_checkpoint.hpp"
 #include "harness/clock.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/control_core.hpp"
@@ -67,6 +68,15 @@ struct RunOptions {
   std::string core_name;
   std::string dut_serial;  // the serial the operator says is under test, for the record
   std::vector<std::pair<std::string, std::string>> metadata;  // for the record (TestRecord::metadata)
+  // Checkpoints: after the first cycle at or past each multiple of this (0: none), the run's state
+  // goes to every sink (RunSink::on_checkpoint). A run with checkpoints needs a core that can save
+  // its state and, in simulated time, a bench whose every device and plant can (in-process
+  // simulators); refused in prepare() otherwise.
+  Duration checkpoint_every{0};
+  // Continue the run of this checkpoint instead of starting one: same run id, same results folder
+  // (reopened unless `output` is given), its time series cut back to the checkpoint and continued.
+  // The station and scenario must be the files the checkpoint names, unchanged.
+  std::shared_ptr<const RunCheckpoint> resume;
 };
 
 // Why a run stopped before its end, for a host that reports it in its own terms (Python raises

@@ -14,6 +14,7 @@ namespace zhil {
 
 struct TestRecord;
 struct CheckResult;
+struct RunCheckpoint;
 
 struct RunInfo {
   std::string run_id;
@@ -21,6 +22,9 @@ struct RunInfo {
   bool real_time = false;
   // The record as it stands when the run starts: station, scenario, their hashes, seed, core, DUT.
   const TestRecord* record = nullptr;
+  // Set when the run continues an earlier one from this checkpoint (zhil resume): same run id,
+  // same folder; what the earlier one recorded up to the checkpoint stands.
+  const RunCheckpoint* resumed = nullptr;
 };
 
 class RunSink {
@@ -33,6 +37,9 @@ class RunSink {
   // A check failed during the run (its first violation, with evidence): a results store commits it
   // now, not only at the end.
   virtual void on_check(Time, const CheckResult&) {}
+  // The run's state after a cycle, at its checkpoint interval (RunOptions::checkpoint_every): a
+  // results store keeps it, so that the run can be resumed. The time series is flushed first.
+  virtual Status on_checkpoint(const RunCheckpoint&) { return Status::ok(); }
   // Push what is buffered to storage (a real-time run does, every few seconds).
   virtual Status flush() { return Status::ok(); }
   // Called in registration order once the bench is safe: a sink may add to the record (the time

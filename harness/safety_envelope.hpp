@@ -34,6 +34,11 @@ class SafetyEnvelope {
   // How many applied commands differed from their requests, summed over cycles (for the record).
   std::uint64_t interventions() const { return interventions_; }
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(interventions_);
+  }
+
  private:
   struct Command {
     SignalId requested, applied;

@@ -1,5 +1,7 @@
 #include "harness/signal_table.hpp"
 
+#include "harness/checkpoint/state_archive.hpp"
+
 #include <algorithm>
 
 namespace zhil {
@@ -80,6 +82,24 @@ void SignalTable::link_applied(SignalId requested, SignalId applied) {
 SignalId SignalTable::find(std::string_view name) const {
   auto it = index_.find(std::string(name));
   return it == index_.end() ? kNoSignal : it->second;
+}
+
+void SignalTable::save_state(StateWriter& a) const {
+  state_section(a, "signals");
+  a(static_cast<std::uint64_t>(values_.size()), values_, stamps_, quality_, run_stamps_, run_all_good_);
+}
+
+void SignalTable::load_state(StateReader& a) {
+  state_section(a, "signals");
+  std::uint64_t n = 0;
+  a(n);
+  if (n != values_.size())
+    throw CheckpointError("checkpoint: the run has " + std::to_string(values_.size()) + " signals; the checkpoint has " +
+                          std::to_string(n));
+  const std::size_t runs = run_stamps_.size();
+  a(values_, stamps_, quality_, run_stamps_, run_all_good_);
+  if (stamps_.size() != n || quality_.size() != n || run_stamps_.size() != runs || run_all_good_.size() != runs)
+    throw CheckpointError("checkpoint: its signal table does not fit this run's");
 }
 
 }  // namespace zhil

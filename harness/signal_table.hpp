@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "harness/checkpoint/state_archive_fwd.hpp"
 #include "harness/status.hpp"
 #include "harness/time.hpp"
 
@@ -99,6 +100,11 @@ class SignalTable {
   void link_applied(SignalId requested, SignalId applied);
   void set_range(SignalId id, Range r) { info_[id].range = r; }
   SignalId applied_of(SignalId requested) const { return requested < applied_.size() ? applied_[requested] : kNoSignal; }
+
+  // A checkpoint's part: every value, stamp and quality (names and kinds are the station's, built
+  // again before a checkpoint is loaded; the count must agree).
+  void save_state(StateWriter& a) const;
+  void load_state(StateReader& a);
 
  private:
   bool frozen_ = false;

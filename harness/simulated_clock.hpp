@@ -15,9 +15,9 @@ class SimulatedClock final : public Clock {
   Time now() const override { return now_; }
   bool is_real_time() const override { return false; }
   bool run_one() override;
-  void restart() override {
-    timers_.shift(now_);
-    now_ = Time{0};
+  void restart_at(Time at) override {
+    timers_.shift(now_ - at);
+    now_ = at;
   }
 
  private:

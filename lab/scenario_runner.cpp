@@ -49,6 +49,9 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   pr.options.show_progress = rq.show_progress;
   pr.options.pending_signal = pending_process_signal;
   pr.options.dut_serial = rq.dut_serial;
+  pr.options.checkpoint_every = rq.checkpoint_every;
+  pr.options.resume = rq.resume;
+  if (rq.resume) pr.options.metadata = rq.resume->metadata;
   if (rq.announce_start)
     pr.options.on_started = [](const std::string& id) { std::cout << "started run " << id << std::endl; };
   std::unique_ptr<PreparedRun> prepared;
@@ -83,6 +86,7 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
   }
   std::shared_ptr<OutputFolder> folder = rq.output;
   try {
+    if (!folder && rq.resume) folder = OutputFolder::reopen(rq.resume->out_dir);
     if (!folder)
       folder = rq.out_dir.empty() ? claim_new_folder("results/" + prepared->scenario.name + "-" + utc_stamp())
                                   : OutputFolder::claim(rq.out_dir, rq.overwrite);

@@ -28,6 +28,9 @@ struct ScenarioRunRequest {
   std::string results_db;
   RunContext results_context;  // kind, batch, DUTs
   std::string dut_serial;      // the serial the operator gave (zhil run --dut-serial), for the record
+  Duration checkpoint_every{0};  // zhil run --checkpoint-every: the run's state into the store this often
+  // zhil resume: continue the run of this checkpoint (its files, seed, folder and store row).
+  std::shared_ptr<const RunCheckpoint> resume;
 };
 
 struct ScenarioRunOutcome {

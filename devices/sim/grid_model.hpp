@@ -21,6 +21,11 @@ class GridModel {
   // Set by the site each step.
   double p_import_w = 0;
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(v_set_, f_set_, outage_, p_import_w);
+  }
+
  private:
   double f_nominal_;
   double v_set_ = 1.0;

@@ -30,6 +30,12 @@ class HostWatchdog {
     return true;
   }
 
+  // A checkpoint's part (harness/checkpoint/state_archive.hpp).
+  template <class Archive>
+  void state(Archive& a) {
+    a(timeout_, last_, expired_);
+  }
+
  private:
   Duration timeout_{0};
   Time last_{0};

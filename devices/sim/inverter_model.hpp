@@ -83,6 +83,13 @@ class InverterModel {
   const InverterParams& params() const { return p_; }
   const std::vector<PackModel*>& packs() const { return packs_; }
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(p_set_, q_set_, limit_dis_, limit_ch_, gf_enable_, trip_fault_, p_ac_, q_ac_, p_dc_, droop_dp_,
+      droop_delivered_, mode_, trip_timers_, trip_reason_, normal_for_s_, return_ramp_limit_w_, safe_);
+    watchdog_.state(a);
+  }
+
  private:
   double s_limit(double v_pu) const;
   double dispatch_dc(double dt_s, double p_dc);  // returns the DC power the packs gave (+) or took

@@ -36,6 +36,11 @@ class LoadModel {
   double p_drawn_w = 0;
   double p_unserved_w = 0;
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(demand_, safe_, backup_left_s_, below_70_, below_80_, below_90_, above_110_, above_120_, p_drawn_w, p_unserved_w);
+  }
+
  private:
   LoadParams p_;
   double demand_;

@@ -84,6 +84,11 @@ struct Module {
   double ocv;          // module open-circuit voltage at soc
   double sd_factor;    // self-discharge temperature factor, at sd_t_c
   double sd_t_c;       // temperature the factor was computed at
+
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(capacity_ah, r_ohm, charge_ah, t_c, zn, v, soc, ocv, sd_factor, sd_t_c);
+  }
 };
 
 // Energy bookkeeping, for tests that the physics closes.
@@ -96,6 +101,12 @@ struct PackEnergy {
   double drained_wh = 0;       // maintenance drain, strip shunt, internal shorts, aux
   double overcharge_wh = 0;    // pushed in past full (lost)
   double overdischarge_wh = 0; // taken out past empty (not physical: a forced current; counted so the books close)
+
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(terminal_in_wh, terminal_out_wh, resistive_wh, coulombic_loss_wh, self_discharge_wh, drained_wh, overcharge_wh,
+      overdischarge_wh);
+  }
 };
 
 class PackModel {
@@ -162,11 +173,26 @@ class PackModel {
   const PackParams& params() const { return p_; }
   std::uint64_t strips_completed() const { return strips_; }
 
+  // A checkpoint's part: everything that changes as the pack runs (the parameters and the OCV
+  // tables come from the fixture and the seed, as when the pack was built).
+  template <class Archive>
+  void state(Archive& a) {
+    a(modules_, v_, i_, ambient_c_, cooling_factor_, internal_short_, contactor_cmd_, contactor_, latched_trip_,
+      strip_request_, strip_due_, state_, strip_timer_s_, since_strip_s_, due_for_s_, ov_timer_, uv_timer_, oc_timer_);
+    a(limit_ch_, limit_dis_, allowed_ch_, allowed_dis_, alarms_, latched_alarms_, energy_, strips_, summary_);
+    watchdog_.state(a);
+  }
+
  private:
   struct Summary {
     double soc, soc_min, soc_max, t_max, t_min, v_max, v_min, zn_max;
     double ocv, r;         // series sums: open-circuit voltage and resistance
     double charge_min_ah;  // the emptiest module ends a discharge
+
+    template <class Archive>
+    void serialize(Archive& a) {
+      a(soc, soc_min, soc_max, t_max, t_min, v_max, v_min, zn_max, ocv, r, charge_min_ah);
+    }
   };
   static Summary empty_summary() { return {0, 2, -1, -1e9, 1e9, -1e9, 1e9, 0, 0, 0, 1e18}; }
   // Inlined into both loops that call it, so the summary stays in registers.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "harness/checkpoint/state_archive.hpp"
 #include "harness/device_roles.hpp"
 
 namespace zhil::sim {
@@ -133,4 +134,8 @@ const DeviceRegistration kPackSimulator("pack-simulator", {
       return SimulatorFaces::instance().reach(c, &m);
     }});
 }  // namespace
+
+void SimulatedPackDevice::state_more(StateWriter& a) { a(comm_lost_); }
+void SimulatedPackDevice::state_more(StateReader& a) { a(comm_lost_); }
+
 }  // namespace zhil::sim

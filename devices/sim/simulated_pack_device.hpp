@@ -24,6 +24,8 @@ class SimulatedPackDevice final : public SimulatedDevice<PackModel> {
   Status safe_state_now() override;
   SafeStateReport verify_now() override;
   void on_stimuli(Time now, const SignalTable& t) override;
+  void state_more(StateWriter& a) override;
+  void state_more(StateReader& a) override;
   // A lost link carries nothing either way: the BMS does not hear the host, and its watchdog runs.
   void host_contact(Time now) override {
     if (!comm_lost_) SimulatedDevice::host_contact(now);

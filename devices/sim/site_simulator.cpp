@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/checkpoint/state_archive.hpp"
+
 namespace zhil::sim {
 
 PackModel& SiteSimulator::add_pack(const std::string& name, const PackParams& p, std::uint64_t seed) {
@@ -26,6 +28,31 @@ LoadModel& SiteSimulator::add_load(const LoadParams& p) {
   loads_.push_back(std::make_unique<LoadModel>(p));
   return *loads_.back();
 }
+
+template <class Archive>
+void SiteSimulator::state(Archive& a) {
+  state_section(a, "site");
+  // The same site is built again from the same station before a checkpoint is loaded: its parts
+  // must be the same in number (a checkpoint from another station is refused, not half-loaded).
+  std::uint64_t counts[3] = {packs_.size(), inverters_.size(), loads_.size()};
+  a(counts[0], counts[1], counts[2]);
+  if (counts[0] != packs_.size() || counts[1] != inverters_.size() || counts[2] != loads_.size())
+    throw CheckpointError("checkpoint: the simulated site has " + std::to_string(packs_.size()) + " packs, " +
+                          std::to_string(inverters_.size()) + " inverters and " + std::to_string(loads_.size()) +
+                          " loads; the checkpoint has " + std::to_string(counts[0]) + ", " + std::to_string(counts[1]) +
+                          " and " + std::to_string(counts[2]));
+  grid_.state(a);
+  for (std::size_t k = 0; k < packs_.size(); ++k) {
+    state_section(a, pack_names_[k]);
+    packs_[k]->state(a);
+  }
+  for (auto& inv : inverters_) inv->state(a);
+  for (auto& l : loads_) l->state(a);
+  a(last_, islanded_, started_, bus_v_pu_);
+}
+
+void SiteSimulator::save_state(StateWriter& a) const { const_cast<SiteSimulator*>(this)->state(a); }
+void SiteSimulator::load_state(StateReader& a) { state(a); }
 
 Status SiteSimulator::advance_to(Time now) {
   if (!started_) {

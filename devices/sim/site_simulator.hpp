@@ -33,11 +33,16 @@ class SiteSimulator final : public Plant {
   GridModel& grid() { return grid_; }
 
   Status advance_to(Time now) override;
+  bool checkpointable() const override { return true; }
+  void save_state(StateWriter& a) const override;
+  void load_state(StateReader& a) override;
   void step(double dt_s);
   Status check_finite() const;
   bool islanded() const { return islanded_; }
 
  private:
+  template <class Archive>
+  void state(Archive& a);
   GridModel grid_;
   std::vector<std::unique_ptr<PackModel>> packs_;
   std::vector<std::string> pack_names_;

@@ -1,9 +1,26 @@
 #include "harness/control/acceptance_sequencer.hpp"
 
+#include "harness/checkpoint/state_archive.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/device_roles.hpp"
 
 namespace zhil {
+
+template <class Archive>
+void AcceptanceSequencer::state(Archive& a) {
+  state_section(a, "core acceptance");
+  std::uint64_t packs = 0;
+  for (const Inverter& inv : inverters_) packs += inv.packs.size();
+  std::uint64_t saved = packs;
+  a(saved);
+  if (saved != packs) throw CheckpointError("checkpoint: the acceptance core has " + std::to_string(packs) +
+                                            " packs; the checkpoint has " + std::to_string(saved));
+  for (Inverter& inv : inverters_)
+    for (Pack& p : inv.packs) a(p.strip_started);
+}
+
+void AcceptanceSequencer::save_state(StateWriter& a) const { const_cast<AcceptanceSequencer*>(this)->state(a); }
+void AcceptanceSequencer::load_state(StateReader& a) { state(a); }
 
 void AcceptanceSequencer::configure(const CoreContext& c, CoreIo& io) {
   constexpr double kDay = 30 * 86400.0;

@@ -23,6 +23,9 @@ class AcceptanceSequencer final : public ControlCore {
  public:
   void configure(const CoreContext& context, CoreIo& io) override;
   void step(Time now, CoreIo& io) override;
+  bool checkpointable() const override { return true; }
+  void save_state(StateWriter& a) const override;
+  void load_state(StateReader& a) override;
 
  private:
   struct Pack {
@@ -33,6 +36,8 @@ class AcceptanceSequencer final : public ControlCore {
     SignalId p_set;
     std::vector<Pack> packs;
   };
+  template <class Archive>
+  void state(Archive& a);
   std::vector<Inverter> inverters_;
   double power_w_ = 0;  // per pack
   double precondition_until_ = 0, charge_from_ = 0, charge_until_ = 0, discharge_from_ = 0, discharge_until_ = 0;

@@ -20,6 +20,11 @@ class DemandForecast {
   // Is tod_s inside the lowest-demand window of `width_s` within the next `horizon_s`?
   bool in_low_demand_window(double tod_s, double width_s, double horizon_s) const;
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(mean_, seen_, bins_learned_, current_bin_, acc_w_s_, acc_s_, recent_w_, any_);
+  }
+
  private:
   int bin_of(double tod_s) const;
   double bin_s_;

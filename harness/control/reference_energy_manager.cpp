@@ -3,10 +3,29 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/checkpoint/state_archive.hpp"
 #include "harness/config/station_config.hpp"
 #include "harness/device_roles.hpp"
 
 namespace zhil {
+
+template <class Archive>
+void ReferenceEnergyManager::state(Archive& a) {
+  state_section(a, "core reference");
+  std::uint64_t packs = 0;
+  for (const Inverter& inv : inverters_) packs += inv.packs.size();
+  std::uint64_t saved = packs;
+  a(saved);
+  if (saved != packs) throw CheckpointError("checkpoint: the reference core has " + std::to_string(packs) +
+                                            " packs to manage; the checkpoint has " + std::to_string(saved));
+  for (Inverter& inv : inverters_)
+    for (Pack& p : inv.packs) a(p.due_since_s);
+  a(import_target_w_, started_, was_on_grid_);
+  forecast_.state(a);
+}
+
+void ReferenceEnergyManager::save_state(StateWriter& a) const { const_cast<ReferenceEnergyManager*>(this)->state(a); }
+void ReferenceEnergyManager::load_state(StateReader& a) { state(a); }
 
 void ReferenceEnergyManager::configure(const CoreContext& c, CoreIo& io) {
   c.params.expect_keys({"grid_import_limit", "import_ramp_limit", "charge_margin", "soc_reserve", "soc_max",

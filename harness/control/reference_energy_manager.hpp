@@ -16,6 +16,9 @@ class ReferenceEnergyManager final : public ControlCore {
  public:
   void configure(const CoreContext& context, CoreIo& io) override;
   void step(Time now, CoreIo& io) override;
+  bool checkpointable() const override { return true; }
+  void save_state(StateWriter& a) const override;
+  void load_state(StateReader& a) override;
 
   const DemandForecast& forecast() const { return forecast_; }
 
@@ -44,6 +47,8 @@ class ReferenceEnergyManager final : public ControlCore {
   };
 
   double temperature_factor(const Inverter& inv, const CoreIo& io) const;
+  template <class Archive>
+  void state(Archive& a);
 
   Params p_;
   std::vector<Inverter> inverters_;

@@ -166,12 +166,48 @@ std::shared_ptr<OutputFolder> OutputFolder::claim_subfolder(std::string_view nam
   return claim_at(dir_fd_, n, file(n), overwrite);
 }
 
+std::shared_ptr<OutputFolder> OutputFolder::reopen(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    throw OutputFolderError("results folder " + path + ": cannot open: " +
+                            (errno == ENOTDIR ? std::string("not a folder") : errno_text(errno)));
+  std::shared_ptr<OutputFolder> folder(new OutputFolder(path, fd));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    throw OutputFolderError("results folder " + path + " is in use by another run" +
+                            (errno == EWOULDBLOCK ? "" : ": " + errno_text(errno)));
+  folder->reopened_ = true;
+  return folder;
+}
+
+int OutputFolder::open_existing(std::string_view name, std::string& error) const {
+  const std::string n(name);
+  const int fd = openat(dir_fd_, n.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) error = file(n) + ": cannot open: " + errno_text(errno);
+  return fd;
+}
+
 OutputFolder::~OutputFolder() {
   if (dir_fd_ >= 0) close(dir_fd_);  // releases the lock
 }
 
 int OutputFolder::create(std::string_view name, std::string& error) const {
   const std::string n(name);
+  struct stat st{};
+  if (reopened_ && fstatat(dir_fd_, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+    // A resumed run writes this file again: what the run wrote before it stopped is kept beside it.
+    const std::size_t dot = n.rfind('.');
+    const std::string stem = dot == std::string::npos ? n : n.substr(0, dot);
+    const std::string ext = dot == std::string::npos ? "" : n.substr(dot);
+    for (int k = 1; k < 1000; ++k) {
+      const std::string aside = stem + ".before-resume-" + std::to_string(k) + ext;
+      if (fstatat(dir_fd_, aside.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
+      if (renameat(dir_fd_, n.c_str(), dir_fd_, aside.c_str()) != 0) {
+        error = file(n) + ": cannot move the earlier one aside: " + errno_text(errno);
+        return -1;
+      }
+      break;
+    }
+  }
   const int fd = openat(dir_fd_, n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     error = file(n) + ": cannot create: " +

@@ -31,6 +31,10 @@ class OutputFolder {
   // Throws OutputFolderError with the reason (in use by another run, holds results, not a folder,
   // permission denied...).
   static std::shared_ptr<OutputFolder> claim(const std::string& path, bool overwrite);
+  // An earlier run's folder, to continue it (zhil resume): locked as claim() does, its results
+  // kept. A file created again in it (a bus log) moves the earlier one aside as
+  // <stem>.before-resume-<n><ext> rather than failing or replacing it.
+  static std::shared_ptr<OutputFolder> reopen(const std::string& path);
   ~OutputFolder();
   OutputFolder(const OutputFolder&) = delete;
   OutputFolder& operator=(const OutputFolder&) = delete;
@@ -42,6 +46,9 @@ class OutputFolder {
   // A new file `name` opened for reading and writing (O_EXCL, O_NOFOLLOW, close-on-exec); returns the
   // descriptor, which the caller closes, or -1 with `error` set.
   int create(std::string_view name, std::string& error) const;
+  // An existing file `name` opened for reading and writing (no symbolic link followed); -1 with
+  // `error` set.
+  int open_existing(std::string_view name, std::string& error) const;
   // `name` replaced by `text` atomically; no temporary file stays behind on failure.
   Status replace(std::string_view name, std::string_view text) const;
   // A subfolder for a part of the results (a suite's scenario); claimed like the folder itself.
@@ -56,6 +63,7 @@ class OutputFolder {
                                                 bool overwrite);
   std::string path_;
   int dir_fd_ = -1;
+  bool reopened_ = false;
 };
 
 // Writes `text` to `fd` completely, retrying short writes and EINTR; false with errno set.

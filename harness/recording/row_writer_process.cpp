@@ -149,7 +149,7 @@ Status RowWriterProcess::poll_status(bool block) {
     if (n <= 0) break;
     got += static_cast<std::size_t>(n);
     if (got < sizeof st) continue;
-    rows_ = st.rows;
+    rows_ = rows_before_ + st.rows;
     final_ = final_ || st.final != 0;
     if (st.error != 0 && error_.empty())
       error_ = display_ + ": write failed after " + std::to_string(st.rows) + " rows: " + std::strerror(st.error);

@@ -45,6 +45,9 @@ class RowWriterProcess {
   // names the file in errors; `keep_fd` (the results folder, whose lock it holds) stays open in
   // the writer until it has written everything.
   Status start(int fd, std::string display, std::size_t max_batch_bytes, int keep_fd = -1);
+  // The file already holds this many rows (a resumed run appends to its earlier rows); counted in
+  // finish()'s figure. Before start().
+  void set_rows_before(std::uint64_t rows) { rows_before_ = rows; }
   // Whole rows (ending with '\n'). An error if the writer reported a failure or is gone.
   Status send(std::string_view rows);
   // Everything sent written and synced; the rows on disk and the first error.
@@ -62,6 +65,7 @@ class RowWriterProcess {
   std::string display_;
   std::unique_ptr<char[]> child_buffer_;  // allocated before the fork, used only by the child
   std::uint64_t rows_ = 0;
+  std::uint64_t rows_before_ = 0;
   std::string error_;
   bool finished_ = false;
 };

@@ -37,6 +37,17 @@ class TimeseriesWriter final : public RunSink {
 
   Status close();
   std::uint64_t rows() const { return rows_on_disk_; }  // whole rows written to the file
+  // Bytes and rows given to the writer so far, header included (a checkpoint names where its rows
+  // end), after flush(): all of them are then with the writer process, which outlives a kill.
+  std::uint64_t bytes_emitted() const { return bytes_emitted_; }
+  std::uint64_t rows_emitted() const { return rows_emitted_; }
+  // Before on_started: continue the file of an earlier run from `bytes` (its header and `rows`
+  // rows); what it holds after that is cut. The header must be the one this run would write.
+  void resume_at(std::uint64_t bytes, std::uint64_t rows) {
+    resume_bytes_ = bytes;
+    resume_rows_ = rows;
+    resuming_ = true;
+  }
   std::size_t columns() const { return ids_.size(); }
   // Bytes one row takes at most (for the output estimate before a run).
   static std::size_t max_row_bytes(std::size_t columns) { return 25 * (columns + 1) + 1; }
@@ -55,6 +66,9 @@ class TimeseriesWriter final : public RunSink {
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0, used_ = 0;
   std::uint64_t rows_on_disk_ = 0;
+  std::uint64_t bytes_emitted_ = 0, rows_emitted_ = 0;
+  bool resuming_ = false;
+  std::uint64_t resume_bytes_ = 0, resume_rows_ = 0;
   std::string error_;            // the first write error; later rows are refused with it
 };
 

@@ -18,6 +18,11 @@ struct Evidence {
   double t_s = 0;
   std::string what;
   std::vector<std::pair<std::string, double>> values;
+
+  template <class Archive>
+  void serialize(Archive& a) {
+    a(t_s, what, values);
+  }
 };
 
 enum class CheckOutcome { pass, fail, incomplete };
@@ -40,6 +45,12 @@ class Check {
   bool violated() const { return violated_; }  // failed, for good
   // end: the time of the last evaluated cycle; completed: false when the run stopped early.
   CheckResult result(Time end, bool completed) const;
+
+  // A checkpoint's part (harness/checkpoint/state_archive.hpp).
+  template <class Archive>
+  void state(Archive& a) {
+    a(violated_, reached_, evidence_, last_out_of_band_);
+  }
 
  private:
   Evidence evidence(Time t, std::string what) const;

@@ -16,6 +16,11 @@ class DerivedSignal {
   DerivedSignal(const DerivedSpec& spec, SignalTable& signals, Duration cycle);
   void update(Time now, SignalTable& signals);
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(ring_, head_, count_, sum_);
+  }
+
  private:
   DerivedSpec spec_;
   SignalId in_, out_;

@@ -33,6 +33,11 @@ class Measurement {
   bool is_ratio() const { return spec_.aggregate == Aggregate::ratio; }
   MeasurementResult ratio_result(const std::vector<MeasurementResult>& all, Time end, bool completed) const;
 
+  template <class Archive>
+  void state(Archive& a) {
+    a(any_, acc_, comp_, ref_, last_v_, responded_, missing_, first_, last_);
+  }
+
  private:
   MeasurementSpec spec_;
   const SignalTable* signals_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "harness/checkpoint/state_archive.hpp"
 #include "harness/config/station_config.hpp"
 
 namespace zhil {
@@ -85,18 +86,56 @@ void Timeline::apply_event(std::size_t k, Time now, SignalTable& signals, std::v
   for (const Source& s : e.sources) {
     std::erase_if(active_, [&](const Active& a) { return a.signal == s.signal; });
     ProfileContext ctx{mix(seed_ ^ mix(k)), signals.value(s.signal), std::fmod(tod0_ + to_seconds(e.at), 86400.0)};
-    active_.push_back({s.signal, now, s.factory(ctx)});
+    active_.push_back({s.signal, now, s.factory(ctx), k, static_cast<std::size_t>(&s - e.sources.data()), ctx, Duration{0}});
     signals.set(s.signal, active_.back().profile->at(Duration{0}), now);
     changed.push_back(s.signal);
   }
   ++fired_;
+  if (done_.size() < events_.size()) done_.resize(events_.size(), 0);
+  done_[k] = 1;
 }
 
 void Timeline::update_profiles(Time now, SignalTable& signals, std::vector<SignalId>& changed) {
   for (Active& a : active_) {
     // An event between a cycle's instant and the end of its reads installed a profile after `now`.
-    signals.set(a.signal, a.profile->at(std::max(now - a.since, Duration{0})), std::max(now, a.since));
+    a.asked = std::max(now - a.since, Duration{0});
+    signals.set(a.signal, a.profile->at(a.asked), std::max(now, a.since));
     changed.push_back(a.signal);
+  }
+}
+
+void Timeline::save_state(StateWriter& a) const {
+  state_section(a, "timeline");
+  std::vector<char> done = done_;
+  done.resize(events_.size(), 0);
+  a(static_cast<std::uint64_t>(fired_), done, static_cast<std::uint64_t>(active_.size()));
+  for (const Active& x : active_)
+    a(x.signal, x.since, static_cast<std::uint64_t>(x.event), static_cast<std::uint64_t>(x.source), x.context.seed,
+      x.context.initial_value, x.context.start_time_of_day_s, x.asked);
+}
+
+void Timeline::load_state(StateReader& a) {
+  state_section(a, "timeline");
+  std::uint64_t fired = 0, active = 0;
+  a(fired, done_, active);
+  if (done_.size() != events_.size())
+    throw CheckpointError("checkpoint: the scenario has " + std::to_string(events_.size()) +
+                          " timeline events; the checkpoint has " + std::to_string(done_.size()));
+  fired_ = fired;
+  active_.clear();
+  for (std::uint64_t n = 0; n < active; ++n) {
+    Active x;
+    std::uint64_t event = 0, source = 0;
+    a(x.signal, x.since, event, source, x.context.seed, x.context.initial_value, x.context.start_time_of_day_s, x.asked);
+    if (event >= events_.size() || source >= events_[event].sources.size() ||
+        events_[event].sources[source].signal != x.signal)
+      throw CheckpointError("checkpoint: a profile it had installed is not in this scenario's timeline");
+    x.event = event;
+    x.source = source;
+    x.profile = events_[event].sources[source].factory(x.context);
+    (void)x.profile->at(Duration{0});
+    (void)x.profile->at(x.asked);
+    active_.push_back(std::move(x));
   }
 }
 

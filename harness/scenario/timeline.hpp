@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "harness/checkpoint/state_archive_fwd.hpp"
 #include "harness/scenario/scenario.hpp"
 #include "harness/signal_table.hpp"
 
@@ -30,6 +31,13 @@ class Timeline {
   // Every installed profile writes its signal for `now`; appended to `changed`.
   void update_profiles(Time now, SignalTable& signals, std::vector<SignalId>& changed);
   std::size_t events_fired() const { return fired_; }
+  bool event_fired(std::size_t k) const { return k < done_.size() && done_[k]; }
+
+  // A checkpoint's part: which events have acted, and the profiles installed, each rebuilt on load
+  // from its event and the context it started with and brought to the instant it was last asked
+  // for (profiles draw their random values in time order, so that gives the same generator state).
+  void save_state(StateWriter& a) const;
+  void load_state(StateReader& a);
 
  private:
   struct Step {
@@ -49,11 +57,15 @@ class Timeline {
     SignalId signal;
     Time since;
     std::unique_ptr<Profile> profile;
+    std::size_t event = 0, source = 0;  // what installed it
+    ProfileContext context;
+    Duration asked{0};  // the last instant (since `since`) it was asked for
   };
   static Event resolve(const TimelineEvent& ev, const StationConfig& st, const SignalTable& signals);
   std::vector<Event> events_;
   std::vector<Active> active_;
   std::size_t fired_ = 0;
+  std::vector<char> done_;  // by event: it has acted
   std::uint64_t seed_;
   double tod0_;
 };

@@ -19,7 +19,9 @@
 #include "lab/process_signals.hpp"
 #include "lab/run_preparation.hpp"
 #include "lab/project_paths.hpp"
+#include "lab/resume_run.hpp"
 #include "lab/scenario_runner.hpp"
+#include "harness/config/units.hpp"
 #include "lab/can_tools.hpp"
 #include "lab/results/results_commands.hpp"
 #include "lab/acceptance/acceptance_gate.hpp"
@@ -38,7 +40,10 @@ struct RunFlags {
   bool realtime = false, overwrite = false;
   std::optional<std::uint64_t> seed;
   lab::ResourceLimits limits;
+  std::string checkpoint_every;  // "1 h", "600 s"; empty: none
 };
+
+int report_run(const std::string& command, const std::string& scenario, const lab::ScenarioRunOutcome& o);
 
 int cmd_run(const std::string& scenario, const RunFlags& f) {
   lab::ScenarioRunRequest r;
@@ -53,10 +58,39 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
   r.announce_start = true;
   r.results_db = f.no_db ? "" : f.db;
   r.dut_serial = f.dut_serial;
-  lab::ScenarioRunOutcome o = lab::run_scenario(r);
+  if (!f.checkpoint_every.empty()) {
+    const QuantityParse q = parse_quantity(f.checkpoint_every, "s");
+    if (!q.value || *q.value <= 0) {
+      std::cerr << "zhil run: --checkpoint-every " << f.checkpoint_every << ": "
+                << (q.value ? "must be longer than 0 s" : q.error) << "\n";
+      return exit_code(Verdict::error);
+    }
+    if (r.results_db.empty()) {
+      std::cerr << "zhil run: --checkpoint-every keeps the checkpoints in the results store: it cannot go with --no-db\n";
+      return exit_code(Verdict::error);
+    }
+    r.checkpoint_every = from_seconds(*q.value);
+  }
+  return report_run("run", scenario, lab::run_scenario(r));
+}
+
+int cmd_resume(const std::string& run_id, const std::string& db) {
+  lab::ScenarioRunRequest r;
+  if (Status s = lab::prepare_resume(db, run_id, r); !s) {
+    std::cerr << "zhil resume: " << s.message() << "\n";
+    return exit_code(Verdict::error);
+  }
+  r.show_progress = isatty(STDERR_FILENO);
+  r.announce_start = true;
+  std::cout << "resuming run " << r.resume->run_id << " from checkpoint " << r.resume->sequence << " at t="
+            << to_seconds(r.resume->at) << " s\n";
+  return report_run("resume", r.scenario_file, lab::run_scenario(r));
+}
+
+int report_run(const std::string& command, const std::string& scenario, const lab::ScenarioRunOutcome& o) {
   // Printing may fail (stdout closed: `zhil run ... | head`); the verdict and exit code stand.
   if (o.out_dir.empty()) {
-    std::cerr << "zhil run: " << o.message << "\n";
+    std::cerr << "zhil " << command << ": " << o.message << "\n";
     std::cout << "ERROR " << scenario << " (nothing ran)\n";
     return exit_code(Verdict::error);
   }
@@ -232,6 +266,14 @@ int zhil_main(int argc, char** argv) {
   run->add_option("--out", flags.out, "result folder (default: results/<scenario>-<time>)");
   run->add_flag("--overwrite", flags.overwrite, "replace an earlier run's results in --out");
   run->add_option("--dut-serial", flags.dut_serial, "serial number of the device under test, for the record and the store");
+  run->add_option("--checkpoint-every", flags.checkpoint_every,
+                  "keep the run's state in the results store this often (\"1 h\", \"600 s\" of run time), so that "
+                  "zhil resume can continue it");
+
+  auto* resume = app.add_subcommand(
+      "resume", "continue a stopped run from its last checkpoint (zhil run --checkpoint-every); exit codes as run");
+  std::string resume_id;
+  resume->add_option("run", resume_id, "run id (or its start)")->required();
 
   auto* suite = app.add_subcommand("suite", "run a scenario suite on the built-in simulated station");
   std::string suite_file;
@@ -288,6 +330,7 @@ int zhil_main(int argc, char** argv) {
   accept->add_flag("--realtime", ar.real_time, "run in real time (a station of real packs)");
   accept->add_option("--seed", ar.seed, "random seed (default: the sequence's)");
 
+  resume->add_option("--db", flags.db, "results store the run is in (default: $ZHIL_DB, else zhil-results/results.db)");
   for (auto* sub : {run, suite, accept}) {
     sub->add_option("--db", flags.db, "results store: a SQLite file or a postgresql:// URI (default: $ZHIL_DB, else zhil-results/results.db)");
     sub->add_flag("--no-db", flags.no_db, "keep the results in the results folder only");
@@ -343,7 +386,7 @@ int zhil_main(int argc, char** argv) {
   decode->add_option("--dbc", decode_dbc, "DBC file (e.g. fixtures/can/zinc-halogen-hv.dbc)")->required()->check(CLI::ExistingFile);
 
   std::vector<std::string> plugins;
-  for (auto* sub : {run, suite, list, validate, accept})
+  for (auto* sub : {run, suite, list, validate, accept, resume})
     sub->add_option("--plugin", plugins, "load a driver plugin (shared library) first; repeatable")
         ->check(CLI::ExistingFile);
 
@@ -358,7 +401,8 @@ int zhil_main(int argc, char** argv) {
       return 2;
     }
   // run and suite command devices: a signal ends them through the safe state, never mid-way.
-  if (run->parsed() || suite->parsed() || accept->parsed()) lab::install_process_signal_handling();
+  if (run->parsed() || suite->parsed() || accept->parsed() || resume->parsed()) lab::install_process_signal_handling();
+  if (resume->parsed()) return cmd_resume(resume_id, flags.db);
   if (accept->parsed()) {
     std::stringstream in(serials);
     for (std::string s; std::getline(in, s, ',');) ar.serials.push_back(s);

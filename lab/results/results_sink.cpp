@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "harness/checkpoint/run_checkpoint.hpp"
 #include "harness/recording/sha256.hpp"
 
 namespace zhil::lab {
@@ -90,6 +91,16 @@ Status ResultsSink::on_started(const RunInfo& info, const SignalTable&) {
   run_id_ = info.run_id;
   out_dir_ = info.out_dir;
   TestRecord start = *info.record;
+  if (const RunCheckpoint* cp = info.resumed) {
+    // The same run goes on: its row RUNNING again under this process, its events numbered on
+    // from the checkpoint's.
+    events_ = cp->events;
+    post([id = run_id_, seq = cp->sequence, events = cp->events, t = to_seconds(cp->at)](ResultsStore& s) {
+      s.resume_run(id, seq, events, t);
+      s.hold_run_lock(id);
+    });
+    return drain();
+  }
   post([start, out = out_dir_, ctx = ctx_](ResultsStore& s) {
     s.start_run(start, out, ctx);
     s.hold_run_lock(start.run_id);
@@ -104,6 +115,13 @@ void ResultsSink::on_event(Time t, const std::string& what) {
 
 void ResultsSink::on_check(Time, const CheckResult& c) {
   post([id = run_id_, c](ResultsStore& s) { s.put_check(id, c); });
+}
+
+Status ResultsSink::on_checkpoint(const RunCheckpoint& cp) {
+  if (run_id_.empty()) return Status::ok();
+  post([id = run_id_, seq = cp.sequence, t = to_seconds(cp.at), cycles = cp.cycles,
+        bytes = encode_checkpoint(cp)](ResultsStore& s) { s.put_checkpoint(id, seq, t, cycles, bytes); });
+  return flush();
 }
 
 Status ResultsSink::flush() {

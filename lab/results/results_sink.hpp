@@ -33,6 +33,8 @@ class ResultsSink final : public RunSink {
   Status on_started(const RunInfo& info, const SignalTable&) override;
   void on_event(Time t, const std::string& what) override;
   void on_check(Time t, const CheckResult& c) override;
+  // Kept in the store (the two newest of the run), after what was queued before it.
+  Status on_checkpoint(const RunCheckpoint& cp) override;
   Status flush() override;
   Status on_finished(TestRecord& record) override;
 

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/recording/sha256.hpp"
+#include "harness/recording/test_record.hpp"
 #include "lab/results/schema.hpp"
 
 namespace zhil::lab {
@@ -197,6 +199,99 @@ void ResultsStore::add_artifact(const std::string& run_id, const std::string& ki
       "INSERT INTO artifacts (run_id, kind, path, sha256, bytes) VALUES ($1, $2, $3, $4, $5) "
       "ON CONFLICT (run_id, path) DO UPDATE SET sha256 = $4, bytes = $5",
       {run_id, kind, path, sha256, static_cast<std::int64_t>(bytes)});
+}
+
+namespace {
+
+// Checkpoints are binary; both backends keep them as text (PostgreSQL's TEXT takes no NUL byte).
+std::string to_hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '0');
+  for (std::size_t k = 0; k < bytes.size(); ++k) {
+    const auto b = static_cast<unsigned char>(bytes[k]);
+    out[2 * k] = digits[b >> 4];
+    out[2 * k + 1] = digits[b & 15];
+  }
+  return out;
+}
+
+bool from_hex(const std::string& hex, std::string& out) {
+  if (hex.size() % 2) return false;
+  out.assign(hex.size() / 2, '\0');
+  auto nibble = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const int hi = nibble(hex[2 * k]), lo = nibble(hex[2 * k + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[k] = static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+void ResultsStore::put_checkpoint(const std::string& run_id, std::uint64_t seq, double t_s, std::uint64_t cycles,
+                                  const std::string& encoded) {
+  c_->exec(
+      "INSERT INTO checkpoints (run_id, seq, t_s, cycles, created_utc, bytes, sha256, state) VALUES ($1, $2, $3, $4, "
+      "$5, $6, $7, $8) ON CONFLICT (run_id, seq) DO UPDATE SET t_s = $3, cycles = $4, created_utc = $5, bytes = $6, "
+      "sha256 = $7, state = $8",
+      {run_id, static_cast<std::int64_t>(seq), t_s, static_cast<std::int64_t>(cycles), utc_timestamp(),
+       static_cast<std::int64_t>(encoded.size()), sha256_hex(encoded), to_hex(encoded)});
+  c_->exec("DELETE FROM checkpoints WHERE run_id = $1 AND seq < $2", {run_id, static_cast<std::int64_t>(seq) - 1});
+}
+
+void ResultsStore::resume_run(const std::string& run_id, std::uint64_t seq, std::uint64_t events_before, double t_s) {
+  const long pid = static_cast<long>(getpid());
+  c_->exec(
+      "UPDATE runs SET verdict = 'RUNNING', error = NULL, ended_utc = NULL, sim_end_s = NULL, record = NULL, "
+      "host = $2, pid = $3, pid_start = $4, resumptions = COALESCE(resumptions, 0) + 1 WHERE run_id = $1",
+      {run_id, host_name(), std::int64_t{pid}, process_start(pid)});
+  c_->exec("UPDATE run_duts SET verdict = 'RUNNING' WHERE run_id = $1", {run_id});
+  c_->exec("DELETE FROM events WHERE run_id = $1 AND seq >= $2", {run_id, static_cast<std::int64_t>(events_before)});
+  c_->exec("DELETE FROM checks WHERE run_id = $1 AND (t_s IS NULL OR t_s > $2)", {run_id, t_s});
+  c_->exec("DELETE FROM measurements WHERE run_id = $1", {run_id});
+  c_->exec("DELETE FROM artifacts WHERE run_id = $1", {run_id});
+  c_->exec("DELETE FROM checkpoints WHERE run_id = $1 AND seq > $2", {run_id, static_cast<std::int64_t>(seq)});
+}
+
+std::vector<ResultsStore::StoredCheckpoint> ResultsStore::checkpoints(const std::string& run_id) {
+  std::vector<StoredCheckpoint> out;
+  for (const SqlRow& r : c_->query("SELECT seq, t_s, created_utc, sha256, state FROM checkpoints WHERE run_id = $1 "
+                                   "ORDER BY seq DESC",
+                                   {run_id})) {
+    StoredCheckpoint cp;
+    cp.seq = std::stoull(r[0].value_or("0"));
+    cp.t_s = std::stod(r[1].value_or("0"));
+    cp.created_utc = r[2].value_or("");
+    if (!from_hex(r[4].value_or(""), cp.encoded) || sha256_hex(cp.encoded) != r[3].value_or(""))
+      throw SqlError("results store " + describe() + ": checkpoint " + std::to_string(cp.seq) + " of run " + run_id +
+                     " is damaged (its SHA-256 does not match)");
+    out.push_back(std::move(cp));
+  }
+  return out;
+}
+
+std::optional<ResultsStore::StoredRun> ResultsStore::stored_run(const std::string& run_id) {
+  const auto rows = c_->query(
+      "SELECT verdict, kind, out_dir, batch, product, limit_set, limit_set_version, limit_set_sha256 FROM runs "
+      "WHERE run_id = $1",
+      {run_id});
+  if (rows.empty()) return std::nullopt;
+  StoredRun r;
+  r.verdict = rows[0][0].value_or("");
+  r.kind = rows[0][1].value_or("");
+  r.out_dir = rows[0][2].value_or("");
+  r.context.kind = r.kind;
+  r.context.batch = rows[0][3].value_or("");
+  r.context.product = rows[0][4].value_or("");
+  r.context.limit_set = rows[0][5].value_or("");
+  r.context.limit_set_version = rows[0][6].value_or("");
+  r.context.limit_set_sha256 = rows[0][7].value_or("");
+  for (const SqlRow& d : c_->query("SELECT rd.serial, rd.position, du.product FROM run_duts rd LEFT JOIN duts du ON "
+                                   "du.serial = rd.serial WHERE rd.run_id = $1 ORDER BY rd.position, rd.serial",
+                                   {run_id}))
+    r.context.duts.push_back({d[0].value_or(""), d[1].value_or(""), d[2].value_or("")});
+  return r;
 }
 
 void ResultsStore::hold_run_lock(const std::string& run_id) {

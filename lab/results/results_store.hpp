@@ -69,6 +69,13 @@ class ResultsStore {
   void finish_run(const TestRecord& r, const RunContext& ctx, const std::vector<std::string>& dut_verdicts);
   void add_artifact(const std::string& run_id, const std::string& kind, const std::string& path,
                     const std::string& sha256, std::uint64_t bytes);
+  // Checkpoints of resumable runs (harness/checkpoint/run_checkpoint.hpp, encoded): the two newest
+  // of each run are kept (the newest may be ahead of the time series a kill left on disk).
+  void put_checkpoint(const std::string& run_id, std::uint64_t seq, double t_s, std::uint64_t cycles,
+                      const std::string& encoded);
+  // The run goes on from checkpoint `seq` in this process: RUNNING again, and what it recorded
+  // after the checkpoint (events, checks, its end) is dropped: the resumed run records it again.
+  void resume_run(const std::string& run_id, std::uint64_t seq, std::uint64_t events_before, double t_s);
   // While a run goes (PostgreSQL): this connection holds the run's lock, which says it is alive.
   void hold_run_lock(const std::string& run_id);
   void release_run_lock(const std::string& run_id);
@@ -87,6 +94,20 @@ class ResultsStore {
   std::size_t export_csv(const ResultsFilter& f, std::ostream& out);
   // Runs per verdict per product and station since the filter's date.
   void summary(const ResultsFilter& f, std::ostream& out);
+
+  struct StoredCheckpoint {
+    std::uint64_t seq = 0;
+    double t_s = 0;
+    std::string created_utc;
+    std::string encoded;
+  };
+  // A run's checkpoints, newest first, each checked against its SHA-256 (SqlError if damaged).
+  std::vector<StoredCheckpoint> checkpoints(const std::string& run_id);
+  struct StoredRun {
+    std::string verdict, kind, out_dir;
+    RunContext context;  // kind, batch, product, limit set and DUTs as the run started
+  };
+  std::optional<StoredRun> stored_run(const std::string& run_id);
 
  private:
   std::unique_ptr<SqlConnection> c_;

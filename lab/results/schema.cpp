@@ -58,6 +58,14 @@ ALTER TABLE measurements ADD COLUMN marginal BIGINT;
 CREATE INDEX measurements_serial ON measurements (dut_serial);
 CREATE INDEX duts_product ON duts (product);
 )",
+    // 3: resumable runs: checkpoints (the newest of each run), and how often a run was resumed
+    R"(
+CREATE TABLE checkpoints (
+  run_id TEXT NOT NULL REFERENCES runs (run_id), seq BIGINT NOT NULL, t_s DOUBLE PRECISION, cycles BIGINT,
+  created_utc TEXT, bytes BIGINT, sha256 TEXT, state TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq));
+ALTER TABLE runs ADD COLUMN resumptions BIGINT;
+)",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 
