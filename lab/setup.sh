@@ -15,7 +15,7 @@ packages=(
   libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio socat
   libsocketcan-dev python3-can can-utils qemu-system-x86 busybox-static cpio xz-utils
   pybind11-dev python3-dev python3-numpy dpkg-dev file
-  libsqlite3-dev sqlite3 libpq-dev postgresql
+  libsqlite3-dev sqlite3 libpq-dev postgresql libcereal-dev
 )
 
 missing=()
