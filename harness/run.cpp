@@ -669,6 +669,7 @@ void Run::Impl::take_checkpoint() {
 void Run::Impl::resume_state() {
   const RunCheckpoint& cp = *opt_.resume;
   resumptions_ = cp.resumptions + 1;
+  record_.resumptions = resumptions_;
   try {
     std::istringstream in(cp.state);
     StateReader a(in);

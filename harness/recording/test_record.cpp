@@ -60,6 +60,7 @@ std::string record_json_text(const TestRecord& r, bool running) {
               {"ended_utc", r.ended_utc},
               {"wall_seconds", r.wall_seconds},
               {"speed_x_real_time", r.speed_x}};
+  if (r.resumptions > 0) j["run"]["resumptions"] = r.resumptions;
   if (r.real_time)
     j["run"]["real_time"] = {{"overruns", r.overruns}, {"skipped_cycles", r.rt_skipped},
                              {"late_device_io", r.late_device_io},

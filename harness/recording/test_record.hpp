@@ -70,6 +70,7 @@ struct TestRecord {
   std::vector<SafeStateRecord> safe_state;
   std::vector<RunEvent> events;
   std::uint64_t events_dropped = 0;
+  std::uint32_t resumptions = 0;  // zhil resume continued this run this often (from its checkpoints)
   std::vector<std::pair<std::string, std::string>> inputs;  // every file the run read, with its SHA-256
   std::string timeseries_file;
   std::uint64_t timeseries_rows = 0;
