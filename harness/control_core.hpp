@@ -67,6 +67,9 @@ class ControlCore {
   virtual bool checkpointable() const { return false; }
   virtual void save_state(StateWriter&) const {}
   virtual void load_state(StateReader&) {}
+  // A real-time run resumed from a checkpoint: the bench came up again from its safe state, so
+  // what the core was doing (a ramp, a target) is not what the site does now.
+  virtual void resumed_from_safe_state() {}
 };
 
 // Cores by name, as stations name them ("reference"; Python cores register here in a later issue).

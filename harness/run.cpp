@@ -141,6 +141,7 @@ struct Run::Impl : DeviceObserver {
   void save_state(StateWriter& a);
   void load_state(StateReader& a);
   void resume_state();
+  void load_checkpoint(const RunCheckpoint& cp);
 
   // --- ending
   void stop(Verdict v, const std::string& why, StopCause cause = StopCause::error);
@@ -470,8 +471,29 @@ void Run::Impl::setup() {
   }
   try {
     if (auto p = prepare(); !p) throw std::runtime_error(p.message());
+    record_.station_sha256 = sha256_file_hex(st_.file);
+    // Every file behind the run, so that a changed fixture or trace shows in the record.
+    std::vector<std::string> files{sc_.file, st_.file};
+    files.insert(files.end(), sc_.input_files.begin(), sc_.input_files.end());
+    files.insert(files.end(), bench_.input_files.begin(), bench_.input_files.end());
+    for (auto& f : files) f = std::filesystem::path(f).lexically_normal().string();
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    for (const std::string& f : files) record_.inputs.emplace_back(record_path(f, opt_.path_base), sha256_file_hex(f));
     if (const auto& cp = opt_.resume) {
       // The same run goes on: its id, its start, its folder; and only from the very files it ran.
+      if (cp->software_version != ZHIL_VERSION)
+        throw CheckpointError("resume: run " + cp->run_id + " was taken by zhil " + cp->software_version +
+                              "; this is zhil " + ZHIL_VERSION + ", whose state may not be laid out the same");
+      for (const auto& [file, sha] : cp->inputs) {
+        auto it = std::find_if(record_.inputs.begin(), record_.inputs.end(), [&](const auto& x) { return x.first == file; });
+        if (it == record_.inputs.end() || it->second != sha)
+          throw CheckpointError("resume: input file " + file + " has changed since run " + cp->run_id + " started" +
+                                (it == record_.inputs.end() ? " (the run no longer reads it)"
+                                                            : " (SHA-256 " + it->second + ", was " + sha + ")"));
+      }
+      if (record_.inputs.size() != cp->inputs.size())
+        throw CheckpointError("resume: the run reads other files than run " + cp->run_id + " read");
       record_.run_id = cp->run_id;
       record_.started_utc = cp->started_utc;
       const std::string station_sha = sha256_file_hex(st_.file);
@@ -484,21 +506,15 @@ void Run::Impl::setup() {
       if (opt_.real_time != cp->real_time)
         throw CheckpointError(std::string("resume: run ") + cp->run_id + " ran in " +
                               (cp->real_time ? "real" : "simulated") + " time; it resumes in the same");
+      // Before anything is touched (its time series, its record, its row in the store): the
+      // checkpoint must load into this run. It is loaded again once the devices are up.
+      load_checkpoint(*cp);
     }
     // Only now that everything binds is anything created on disk.
     folder_ = opt_.output               ? opt_.output
               : opt_.resume ? OutputFolder::reopen(opt_.resume->out_dir)
                             : OutputFolder::claim(opt_.out_dir, opt_.overwrite);
     record_writer_ = std::make_shared<RecordWriter>(folder_);
-    record_.station_sha256 = sha256_file_hex(st_.file);
-    // Every file behind the run, so that a changed fixture or trace shows in the record.
-    std::vector<std::string> files{sc_.file, st_.file};
-    files.insert(files.end(), sc_.input_files.begin(), sc_.input_files.end());
-    files.insert(files.end(), bench_.input_files.begin(), bench_.input_files.end());
-    for (auto& f : files) f = std::filesystem::path(f).lexically_normal().string();
-    std::sort(files.begin(), files.end());
-    files.erase(std::unique(files.begin(), files.end()), files.end());
-    for (const std::string& f : files) record_.inputs.emplace_back(record_path(f, opt_.path_base), sha256_file_hex(f));
     series_ = std::make_shared<TimeseriesWriter>(folder_, sc_.record);
     if (opt_.resume) series_->resume_at(opt_.resume->timeseries_bytes, opt_.resume->timeseries_rows);
     sinks_.insert(sinks_.begin(), series_);
@@ -596,6 +612,7 @@ void Run::Impl::save_state(StateWriter& a) {
   const bool plant = bench_.plant && bench_.plant->checkpointable();
   a(plant);
   if (plant) bench_.plant->save_state(a);
+  state_section(a, "end");
 }
 
 void Run::Impl::load_state(StateReader& a) {
@@ -617,6 +634,7 @@ void Run::Impl::load_state(StateReader& a) {
   if (plant != (bench_.plant && bench_.plant->checkpointable()))
     throw CheckpointError("checkpoint: its simulation does not fit this station's");
   if (plant) bench_.plant->load_state(a);
+  state_section(a, "end");  // every part read exactly what it wrote
 }
 
 void Run::Impl::take_checkpoint() {
@@ -650,18 +668,42 @@ void Run::Impl::take_checkpoint() {
   cp.timeseries_rows = series_->rows_emitted();
   cp.events = record_.events.size() + record_.events_dropped;
   cp.resumptions = resumptions_;
-  std::ostringstream bytes;
-  {
-    StateWriter a(bytes);
-    save_state(a);
-  }
-  cp.state = bytes.str();
-  for (auto& s : sinks_)
-    if (auto st = s->on_checkpoint(cp); !st && !checkpoint_failed_) {
-      // The run goes on (it is what is being tested); only its resumption is at stake.
-      checkpoint_failed_ = true;
-      event(due_, "checkpoint " + std::to_string(cp.sequence) + " not kept: " + st.message());
+  cp.inputs = record_.inputs;
+  // The run goes on whatever happens to its checkpoint (the run is what is being tested); only
+  // its resumption is at stake, and the record says so once.
+  auto note = [&](const std::string& why) {
+    if (checkpoint_failed_) return;
+    checkpoint_failed_ = true;
+    event(due_, "checkpoint " + std::to_string(cp.sequence) + " not kept: " + why);
+  };
+  try {
+    std::ostringstream bytes;
+    {
+      StateWriter a(bytes);
+      save_state(a);
     }
+    cp.state = bytes.str();
+    for (auto& s : sinks_)
+      if (auto st = s->on_checkpoint(cp); !st) note(st.message());
+  } catch (const std::exception& e) {
+    note(e.what());
+  }
+}
+
+void Run::Impl::load_checkpoint(const RunCheckpoint& cp) {
+  try {
+    std::istringstream in(cp.state);
+    StateReader a(in);
+    load_state(a);
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw CheckpointError(std::string("checkpoint ") + std::to_string(cp.sequence) + " of run " + cp.run_id +
+                          " does not load: cut short, damaged, or of another layout (" + e.what() + ")");
+  }
+  if (checkpoint_seq_ != cp.sequence || due_ != cp.at)
+    throw CheckpointError("checkpoint " + std::to_string(cp.sequence) + " of run " + cp.run_id +
+                          ": its state is of another checkpoint");
 }
 
 // After the devices were activated: every part takes its state back, and the clock, the timeline's
@@ -670,17 +712,7 @@ void Run::Impl::resume_state() {
   const RunCheckpoint& cp = *opt_.resume;
   resumptions_ = cp.resumptions + 1;
   record_.resumptions = resumptions_;
-  try {
-    std::istringstream in(cp.state);
-    StateReader a(in);
-    load_state(a);
-  } catch (const cereal::Exception& e) {
-    throw CheckpointError(std::string("checkpoint ") + std::to_string(cp.sequence) + " of run " + cp.run_id +
-                          " is cut short or damaged: " + e.what());
-  }
-  if (checkpoint_seq_ != cp.sequence || due_ != cp.at)
-    throw CheckpointError("checkpoint " + std::to_string(cp.sequence) + " of run " + cp.run_id +
-                          ": its state is of another checkpoint");
+  load_checkpoint(cp);
   clock_->restart_at(clock_at_checkpoint_);
   if (bench_.plant) clock_->set_before_timer([this](Time now) { advance_plant(now); });
   if (opt_.real_time) {
@@ -690,8 +722,13 @@ void Run::Impl::resume_state() {
       rt->set_spin(std::min<Duration>(std::chrono::microseconds(200), cycle_ / 10));
     clock_->restart_at(clock_at_checkpoint_);
     // The bench came up again from its safe state: what the core asked before the interruption
-    // is stale, and nothing is applied until it asks again (as after a device's recovery).
+    // is stale, and nothing is applied until it asks again (as after a device's recovery); the
+    // core starts from what the site does now. A simulator that kept no state (served over a
+    // protocol) gets the stimuli that stand (an outage, a fault) again.
     for (Device* d : devices_) d->health().commands_valid_since = next_due_;
+    core_->resumed_from_safe_state();
+    for (Device* d : devices_)
+      if (!d->checkpointable()) d->apply_stimuli(clock_->now(), signals_);
   }
   event(clock_->now(), "resumed from checkpoint " + std::to_string(cp.sequence) + " at t=" + seconds_text(cp.at) +
                            " s (resumption " + std::to_string(resumptions_) + ")");

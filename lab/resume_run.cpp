@@ -36,7 +36,7 @@ Status prepare_resume(const std::string& db, const std::string& id_or_prefix, Sc
     RunCheckpoint cp;
     try {
       cp = decode_checkpoint(s.encoded);
-    } catch (const CheckpointError& e) {
+    } catch (const std::exception& e) {
       return Status::error("run " + run_id + ", checkpoint " + std::to_string(s.seq) + ": " + e.what());
     }
     if (cp.run_id != run_id)

@@ -13,7 +13,7 @@ constexpr std::uint32_t kFormat = 1;
 template <class Archive>
 void fields(Archive& a, RunCheckpoint& c) {
   a(c.software_version, c.run_id, c.started_utc, c.scenario_file, c.scenario_sha256, c.station_file, c.station_sha256,
-    c.seed, c.real_time, c.out_dir, c.core_name, c.dut_serial, c.metadata, c.every);
+    c.seed, c.real_time, c.out_dir, c.core_name, c.dut_serial, c.metadata, c.every, c.inputs);
   a(c.sequence, c.at, c.cycles, c.timeseries_bytes, c.timeseries_rows, c.events, c.resumptions, c.state);
 }
 

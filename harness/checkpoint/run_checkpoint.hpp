@@ -36,6 +36,7 @@ struct RunCheckpoint {
   std::string dut_serial;
   std::vector<std::pair<std::string, std::string>> metadata;
   Duration every{0};
+  std::vector<std::pair<std::string, std::string>> inputs;  // every file it read, with its SHA-256 (the record's)
 
   // Where the run was: after the cycle due at `at`.
   std::uint64_t sequence = 0;  // 1, 2, ... within the run (and its resumptions)

@@ -19,6 +19,8 @@ class ReferenceEnergyManager final : public ControlCore {
   bool checkpointable() const override { return true; }
   void save_state(StateWriter& a) const override;
   void load_state(StateReader& a) override;
+  // It starts again from what the site draws now, ramping from there (what it learned stays).
+  void resumed_from_safe_state() override { started_ = false; }
 
   const DemandForecast& forecast() const { return forecast_; }
 

@@ -74,9 +74,10 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
   return report_run("run", scenario, lab::run_scenario(r));
 }
 
-int cmd_resume(const std::string& run_id, const std::string& db) {
+int cmd_resume(const std::string& run_id, const RunFlags& f) {
   lab::ScenarioRunRequest r;
-  if (Status s = lab::prepare_resume(db, run_id, r); !s) {
+  r.limits = f.limits;
+  if (Status s = lab::prepare_resume(f.db, run_id, r); !s) {
     std::cerr << "zhil resume: " << s.message() << "\n";
     return exit_code(Verdict::error);
   }
@@ -336,7 +337,7 @@ int zhil_main(int argc, char** argv) {
     sub->add_flag("--no-db", flags.no_db, "keep the results in the results folder only");
   }
 
-  for (auto* sub : {run, suite, validate, accept}) {
+  for (auto* sub : {run, suite, validate, accept, resume}) {
     sub->add_option("--max-output", max_output_gb, "refuse a run that would write more than this many GB (default 4)")
         ->check(CLI::PositiveNumber);
     sub->add_option("--max-memory", max_memory_gb, "refuse a run that would need more than this many GB (default 4)")
@@ -402,7 +403,7 @@ int zhil_main(int argc, char** argv) {
     }
   // run and suite command devices: a signal ends them through the safe state, never mid-way.
   if (run->parsed() || suite->parsed() || accept->parsed() || resume->parsed()) lab::install_process_signal_handling();
-  if (resume->parsed()) return cmd_resume(resume_id, flags.db);
+  if (resume->parsed()) return cmd_resume(resume_id, flags);
   if (accept->parsed()) {
     std::stringstream in(serials);
     for (std::string s; std::getline(in, s, ',');) ar.serials.push_back(s);

@@ -96,10 +96,13 @@ Status ResultsSink::on_started(const RunInfo& info, const SignalTable&) {
     // from the checkpoint's.
     events_ = cp->events;
     post([id = run_id_, seq = cp->sequence, events = cp->events, t = to_seconds(cp->at)](ResultsStore& s) {
-      s.resume_run(id, seq, events, t);
       s.hold_run_lock(id);
+      s.resume_run(id, seq, events, t);
     });
-    return drain();
+    Status s = drain();
+    // Not resumed (another zhil has it): this run's end must not touch that row.
+    if (!s) run_id_.clear();
+    return s;
   }
   post([start, out = out_dir_, ctx = ctx_](ResultsStore& s) {
     s.start_run(start, out, ctx);

@@ -176,6 +176,9 @@ void ResultsStore::put_measurement(const std::string& run_id, const MeasurementR
 }
 
 void ResultsStore::finish_run(const TestRecord& r, const RunContext& ctx, const std::vector<std::string>& dut_verdicts) {
+  // A completed run is never resumed: its checkpoints go (a stopped one keeps them).
+  if (r.verdict == Verdict::pass || r.verdict == Verdict::fail)
+    c_->exec("DELETE FROM checkpoints WHERE run_id = $1", {r.run_id});
   for (const auto& c : r.checks) put_check(r.run_id, c);
   for (const auto& m : r.measurements) put_measurement(r.run_id, m, dut_of_signal(m.signal, ctx.duts));
   for (std::size_t k = 0; k < ctx.duts.size() && k < dut_verdicts.size(); ++k)
@@ -242,10 +245,14 @@ void ResultsStore::put_checkpoint(const std::string& run_id, std::uint64_t seq, 
 
 void ResultsStore::resume_run(const std::string& run_id, std::uint64_t seq, std::uint64_t events_before, double t_s) {
   const long pid = static_cast<long>(getpid());
-  c_->exec(
-      "UPDATE runs SET verdict = 'RUNNING', error = NULL, ended_utc = NULL, sim_end_s = NULL, record = NULL, "
-      "host = $2, pid = $3, pid_start = $4, resumptions = COALESCE(resumptions, 0) + 1 WHERE run_id = $1",
-      {run_id, host_name(), std::int64_t{pid}, process_start(pid)});
+  // Only a stopped run: of two stations resuming one run at once, the second is refused.
+  if (c_->query("UPDATE runs SET verdict = 'RUNNING', error = NULL, ended_utc = NULL, sim_end_s = NULL, record = NULL, "
+                "host = $2, pid = $3, pid_start = $4, resumptions = COALESCE(resumptions, 0) + 1 WHERE run_id = $1 "
+                "AND verdict IN ('ABORTED', 'ERROR') RETURNING run_id",
+                {run_id, host_name(), std::int64_t{pid}, process_start(pid)})
+          .empty())
+    throw SqlError("results store " + describe() + ": run " + run_id +
+                   " is not stopped (another zhil resumed or finished it meanwhile)");
   c_->exec("UPDATE run_duts SET verdict = 'RUNNING' WHERE run_id = $1", {run_id});
   c_->exec("DELETE FROM events WHERE run_id = $1 AND seq >= $2", {run_id, static_cast<std::int64_t>(events_before)});
   c_->exec("DELETE FROM checks WHERE run_id = $1 AND (t_s IS NULL OR t_s > $2)", {run_id, t_s});

@@ -141,6 +141,18 @@ def test_resume_refuses_what_it_cannot_continue_exactly(tmp_path):
     changed = zhil("resume", run_id, "--db", store)
     assert changed.returncode == 2 and "has changed since run" in changed.stdout + changed.stderr, changed.stdout + changed.stderr
     assert (tmp_path / "lost" / "timeseries.csv").read_bytes() == before
+    sc.write_text(sc.read_text().replace("duration: 3 h", "duration: 2 h"))
+    # A file the scenario reads (a load trace) changed since: refused too.
+    trace = tmp_path / "trace.csv"
+    trace.write_text("t,value\n0,800000\n3600,1000000\n")
+    traced = lost_pack_scenario(tmp_path, "traced")
+    traced.write_text(traced.read_text().replace("timeline:\n", "timeline:\n  - {at: 0 s, load: {profile: csv, file: trace.csv}}\n"))
+    t = zhil("run", traced, "--out", tmp_path / "traced-out", "--db", store, "--checkpoint-every", "15 min")
+    assert t.returncode == 2 and "simulated communication loss" in t.stdout, t.stdout + t.stderr
+    traced_id = t.stdout.split("started run ")[1].split()[0]
+    trace.write_text("t,value\n0,800000\n3600,1100000\n")
+    moved = zhil("resume", traced_id, "--db", store)
+    assert moved.returncode == 2 and "trace.csv has changed since run" in moved.stdout + moved.stderr, moved.stdout + moved.stderr
     # Unknown runs, runs without checkpoints, checkpoints without a store, stations that cannot.
     assert zhil("resume", "nope", "--db", store).returncode == 2
     plain = zhil("run", lost_pack_scenario(tmp_path, "plain"), "--out", tmp_path / "plain", "--db", store)
