@@ -104,6 +104,10 @@ class Device {
   virtual bool checkpointable() const { return false; }
   virtual void save_state(StateWriter&) const {}
   virtual void load_state(StateReader&) {}
+  // A real-time run resumed: the bench stood in its safe state meanwhile. A simulator takes its
+  // model there and out again (as the safe state and the activation did to a real device);
+  // a driver of a real device has nothing to do, the device did it.
+  virtual void resumed_from_safe_state() {}
 
   // Registers the device's signals; no I/O.
   Status configure(DeviceContext& context);

@@ -20,6 +20,7 @@ class DeviceDecorator : public Device, protected DeviceObserver {
   Duration watchdog_armed() const override { return inner_->watchdog_armed(); }
   std::vector<std::pair<std::string, std::uint64_t>> io_counts() const override { return inner_->io_counts(); }
   Device& inner() { return *inner_; }
+  void resumed_from_safe_state() override { inner_->resumed_from_safe_state(); }
 
  protected:
   Status on_configure(DeviceContext& c) override {

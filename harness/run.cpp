@@ -723,12 +723,14 @@ void Run::Impl::resume_state() {
     clock_->restart_at(clock_at_checkpoint_);
     // The bench came up again from its safe state: what the core asked before the interruption
     // is stale, and nothing is applied until it asks again (as after a device's recovery); the
-    // core starts from what the site does now. A simulator that kept no state (served over a
-    // protocol) gets the stimuli that stand (an outage, a fault) again.
+    // core starts from what the site does now; simulators go through their safe state as the
+    // bench did, and take the stimuli that stand again.
     for (Device* d : devices_) d->health().commands_valid_since = next_due_;
     core_->resumed_from_safe_state();
-    for (Device* d : devices_)
-      if (!d->checkpointable()) d->apply_stimuli(clock_->now(), signals_);
+    for (Device* d : devices_) {
+      d->resumed_from_safe_state();
+      d->apply_stimuli(clock_->now(), signals_);  // the stimuli that stand (a load, an outage, a fault)
+    }
   }
   event(clock_->now(), "resumed from checkpoint " + std::to_string(cp.sequence) + " at t=" + seconds_text(cp.at) +
                            " s (resumption " + std::to_string(resumptions_) + ")");
@@ -1183,7 +1185,9 @@ RunResult Run::Impl::finish() {
   tuning_.reset();
   record_.ended_utc = utc_timestamp();
   record_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
-  record_.speed_x = record_.wall_seconds > 0 ? record_.end_s / record_.wall_seconds : 0;
+  // A resumed run's wall time is its own part's: its speed is of that part.
+  const double ran_s = record_.end_s - (opt_.resume ? to_seconds(opt_.resume->at) : 0.0);
+  record_.speed_x = record_.wall_seconds > 0 ? ran_s / record_.wall_seconds : 0;
   if (record_writer_ && std::find(sinks_.begin(), sinks_.end(), record_writer_) == sinks_.end())
     sinks_.push_back(record_writer_);  // setup failed before the sinks were started: the record is still written
   for (auto& s : sinks_) {

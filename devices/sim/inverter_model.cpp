@@ -57,6 +57,12 @@ void InverterModel::enter_safe_state() {
   gf_enable_ = false;
 }
 
+void InverterModel::settle_safe_state() {
+  enter_safe_state();
+  p_ac_ = q_ac_ = p_dc_ = droop_dp_ = droop_delivered_ = 0;
+  return_ramp_limit_w_ = -1;
+}
+
 double InverterModel::dispatch_dc(double dt, double p_dc) {
   // Share the DC power among the packs by what each may take or give now (the BMS limits), as a
   // multi-pack DC bus with per-pack converters does.

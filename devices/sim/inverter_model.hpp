@@ -67,6 +67,9 @@ class InverterModel {
   // leave_safe_state(). The packs are not touched: their contactors are their own devices'.
   void enter_safe_state();
   void leave_safe_state() { safe_ = false; }
+  // In its safe state and settled there (output ramped to zero), as a bench that stood in its safe
+  // state is when a real-time run resumes.
+  void settle_safe_state();
   HostWatchdog& watchdog() { return watchdog_; }
 
   double p_ac() const { return p_ac_; }

@@ -18,6 +18,11 @@ class SimulatedDevice : public InProcessDevice {
   SimulatedDevice(std::string name, std::string role, Model& model, Duration latency, std::string serial = "")
       : InProcessDevice(std::move(name), std::move(role), latency), model_(model), serial_(std::move(serial)) {}
   std::string identity() const override { return serial_; }
+  void resumed_from_safe_state() override {
+    if constexpr (requires(Model& m) { m.settle_safe_state(); }) model_.settle_safe_state();
+    else model_.enter_safe_state();
+    model_.leave_safe_state();
+  }
   Duration watchdog_armed() const override { return armed_; }
 
  protected:
