@@ -36,6 +36,17 @@ class CheckpointError : public std::runtime_error {
 void state_section(StateWriter& a, std::string_view name);
 void state_section(StateReader& a, std::string_view name);
 
+// A count the run has (packs, signals, events) and the checkpoint must have too: written, or read
+// and compared (CheckpointError naming `what` if they differ).
+template <class Archive>
+void state_count(Archive& a, std::uint64_t have, const std::string& what) {
+  std::uint64_t saved = have;
+  a(saved);
+  if (saved != have)
+    throw CheckpointError("checkpoint: this run has " + std::to_string(have) + " " + what + "; the checkpoint has " +
+                          std::to_string(saved));
+}
+
 // For a const object's save: the symmetric state() functions take the archive and the object by
 // non-const reference; a writer only reads the fields.
 template <class T>

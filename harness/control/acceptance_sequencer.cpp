@@ -11,10 +11,7 @@ void AcceptanceSequencer::state(Archive& a) {
   state_section(a, "core acceptance");
   std::uint64_t packs = 0;
   for (const Inverter& inv : inverters_) packs += inv.packs.size();
-  std::uint64_t saved = packs;
-  a(saved);
-  if (saved != packs) throw CheckpointError("checkpoint: the acceptance core has " + std::to_string(packs) +
-                                            " packs; the checkpoint has " + std::to_string(saved));
+  state_count(a, packs, "packs in its acceptance sequence");
   for (Inverter& inv : inverters_)
     for (Pack& p : inv.packs) a(p.strip_started);
 }

@@ -14,10 +14,7 @@ void ReferenceEnergyManager::state(Archive& a) {
   state_section(a, "core reference");
   std::uint64_t packs = 0;
   for (const Inverter& inv : inverters_) packs += inv.packs.size();
-  std::uint64_t saved = packs;
-  a(saved);
-  if (saved != packs) throw CheckpointError("checkpoint: the reference core has " + std::to_string(packs) +
-                                            " packs to manage; the checkpoint has " + std::to_string(saved));
+  state_count(a, packs, "packs for the reference core to manage");
   for (Inverter& inv : inverters_)
     for (Pack& p : inv.packs) a(p.due_since_s);
   a(import_target_w_, started_, was_on_grid_);

@@ -97,6 +97,14 @@ std::string list_text(const std::vector<std::string>& names) {
 
 }  // namespace
 
+std::shared_ptr<OutputFolder> OutputFolder::locked(const std::string& path, int fd) {
+  std::shared_ptr<OutputFolder> folder(new OutputFolder(path, fd));  // owns fd from here
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    throw OutputFolderError("results folder " + path + " is in use by another run" +
+                            (errno == EWOULDBLOCK ? "" : ": " + errno_text(errno)));
+  return folder;
+}
+
 std::shared_ptr<OutputFolder> OutputFolder::claim_at(int parent_fd, const std::string& name, const std::string& path,
                                                      bool overwrite) {
   if (mkdirat(parent_fd, name.c_str(), 0755) != 0 && errno != EEXIST)
@@ -105,10 +113,7 @@ std::shared_ptr<OutputFolder> OutputFolder::claim_at(int parent_fd, const std::s
   if (fd < 0)
     throw OutputFolderError("results folder " + path + ": cannot open: " +
                             (errno == ENOTDIR ? std::string("not a folder") : errno_text(errno)));
-  std::shared_ptr<OutputFolder> folder(new OutputFolder(path, fd));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-    throw OutputFolderError("results folder " + path + " is in use by another run" +
-                            (errno == EWOULDBLOCK ? "" : ": " + errno_text(errno)));
+  std::shared_ptr<OutputFolder> folder = locked(path, fd);
   DirEntries entries;
   if (!list_entries(fd, entries, 0))
     throw OutputFolderError("results folder " + path + ": cannot list: " + errno_text(errno));
@@ -171,10 +176,7 @@ std::shared_ptr<OutputFolder> OutputFolder::reopen(const std::string& path) {
   if (fd < 0)
     throw OutputFolderError("results folder " + path + ": cannot open: " +
                             (errno == ENOTDIR ? std::string("not a folder") : errno_text(errno)));
-  std::shared_ptr<OutputFolder> folder(new OutputFolder(path, fd));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-    throw OutputFolderError("results folder " + path + " is in use by another run" +
-                            (errno == EWOULDBLOCK ? "" : ": " + errno_text(errno)));
+  std::shared_ptr<OutputFolder> folder = locked(path, fd);
   folder->reopened_ = true;
   return folder;
 }

@@ -59,6 +59,8 @@ class OutputFolder {
 
  private:
   OutputFolder(std::string path, int dir_fd) : path_(std::move(path)), dir_fd_(dir_fd) {}
+  // The open folder `fd` as an OutputFolder, locked (OutputFolderError if another run has it).
+  static std::shared_ptr<OutputFolder> locked(const std::string& path, int fd);
   static std::shared_ptr<OutputFolder> claim_at(int parent_fd, const std::string& name, const std::string& path,
                                                 bool overwrite);
   std::string path_;

@@ -5,31 +5,16 @@ time the result is the uninterrupted run's, byte for byte; in real time the benc
 again from its safe state."""
 import csv
 import json
-import os
-import pathlib
-import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
 from conftest import ROOT, ZHIL
-from test_results import backends, query
+from test_results import query, store  # noqa: F401 (store: the fixture, a SQLite file or a PostgreSQL database)
 
 STRIP = ROOT / "scenarios" / "strip-cycle-placement.yaml"  # 3 days, its forecast learned over days
-
-
-@pytest.fixture(params=list(backends()))
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "results.db")
-    uri = pathlib.Path(os.environ["ZHIL_TEST_POSTGRES_URI_FILE"]).read_text().strip()
-    name = f"resume_{os.getpid()}_{request.node.name}".lower().replace("[", "_").replace("]", "").replace("-", "_")
-    subprocess.run(["psql", uri, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, capture_output=True)
-    subprocess.run(["psql", uri, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    return uri.rsplit("/", 1)[0] + "/" + name
 
 
 def zhil(*args, timeout=900):
