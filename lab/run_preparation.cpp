@@ -1,5 +1,6 @@
 #include "devices/can/can_link.hpp"
 #include "devices/can/can_log_sink.hpp"
+#include "lab/reports/run_report.hpp"
 #include "devices/can/can_pack_driver.hpp"
 #include "harness/device_decorator.hpp"
 #include "lab/run_preparation.hpp"
@@ -90,6 +91,8 @@ std::unique_ptr<PreparedRun> prepare_loaded(std::unique_ptr<PreparedRun> p, cons
   RunOptions opt = rq.options;
   opt.seed = seed;
   p->run = std::make_unique<Run>(p->station, p->scenario, p->bench, std::move(core), opt);
+  // Every run leaves report.html (after the time series is closed, before the store hashes files).
+  p->run->add_sink(std::make_shared<RunReportSink>(&p->scenario));
   // A station with CAN buses logs every frame (DIR/can-<bus>.log, candump format).
   for (const DeviceConfig& d : p->station.devices)
     if (d.link_type == "can-virtual" || d.link_type == "socketcan" || d.link_type == "socketcand") {

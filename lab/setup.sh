@@ -16,7 +16,11 @@ packages=(
   libsocketcan-dev python3-can can-utils qemu-system-x86 busybox-static cpio xz-utils
   pybind11-dev python3-dev python3-numpy dpkg-dev file
   libsqlite3-dev sqlite3 libpq-dev postgresql libcereal-dev
+  chromium
 )
+# npm (for the reports' front-end code) comes with Node.js; Debian's npm only if there is none, as
+# it would conflict with a Node.js installed from elsewhere.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +38,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "zhil setup: all Debian packages present"
+fi
+
+# The reports' front-end code (uPlot), pinned by lab/reports/web/package-lock.json and inlined into
+# every report at build time: nothing is loaded from a network when a report is opened.
+if [ ! -f lab/reports/web/node_modules/uplot/dist/uPlot.iife.min.js ]; then
+  echo "zhil setup: installing the reports' front-end code (npm ci in lab/reports/web)"
+  (cd lab/reports/web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "${1:-}" != "--no-build" ]; then
