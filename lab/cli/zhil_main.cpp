@@ -19,6 +19,7 @@
 #include "lab/process_signals.hpp"
 #include "lab/run_preparation.hpp"
 #include "lab/project_paths.hpp"
+#include "lab/reports/spc_command.hpp"
 #include "lab/resume_run.hpp"
 #include "lab/scenario_runner.hpp"
 #include "harness/config/units.hpp"
@@ -319,6 +320,20 @@ int zhil_main(int argc, char** argv) {
   rlist->add_option("--limit", rc.filter.limit, "at most this many (default 50; 0: all)");
   results->add_option("--db", rc.db, "results store: a SQLite file or a postgresql:// URI (default: $ZHIL_DB, else zhil-results/results.db)");
 
+  auto* spc = app.add_subcommand(
+      "spc", "statistical process control of one measurement across stored runs: n, mean, sigma, Cp, Cpk per station, "
+             "Western Electric drift rules; a table here and control charts in HTML");
+  lab::SpcRequest spc_rq;
+  spc->add_option("measurement", spc_rq.measurement, "measurement name (capacity takes pack1.capacity, pack2.capacity... too)")
+      ->required();
+  spc->add_option("--product", spc_rq.product, "runs of this product variant");
+  spc->add_option("--station", spc_rq.station, "runs on this station (its name)");
+  spc->add_option("--last", spc_rq.last, "the newest N values per station (default: all)");
+  spc->add_option("--subgroup", spc_rq.subgroup, "X-bar subgroup size, 2 to 10 (default 5)")->check(CLI::Range(2, 10));
+  spc->add_option("--html", spc_rq.html, "chart page (default: spc-<measurement>.html here)");
+  spc->add_flag("--json", spc_rq.json, "print the figures as JSON instead of the table");
+  spc->add_option("--db", spc_rq.db, "results store (default: $ZHIL_DB, else zhil-results/results.db)");
+
   auto* accept = app.add_subcommand(
       "accept", "acceptance gate: run a product's acceptance sequence per pack serial; exit 0 ship, 1 no-ship, 2 could not decide");
   lab::AcceptRequest ar;
@@ -394,6 +409,8 @@ int zhil_main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (flags.db.empty()) flags.db = lab::default_results_location();
   if (rc.db.empty()) rc.db = lab::default_results_location();
+  if (spc_rq.db.empty()) spc_rq.db = lab::default_results_location();
+  if (spc->parsed()) return lab::run_spc(spc_rq);
   flags.limits.max_output_bytes = static_cast<std::uint64_t>(max_output_gb * 1e9);
   flags.limits.max_memory_bytes = static_cast<std::uint64_t>(max_memory_gb * 1e9);
   for (const auto& p : plugins)

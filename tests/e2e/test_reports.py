@@ -76,3 +76,90 @@ checks:
     a = attrs(dom, "check-0")
     assert a["series"] == "1" and a["drawn"] == "1"
     assert "not recorded" in dom and "pack1.t_max" in dom
+
+
+def synthetic_store(tmp_path, values_by_station, low=115.0, high=None, name="pack1.capacity", product="zh-160kwh-16s"):
+    """A store made by zhil (one short run creates its schema), filled with runs whose measurement
+    takes the given values, oldest first."""
+    import sqlite3
+    store = tmp_path / "spc.db"
+    sc = tmp_path / "tiny.yaml"
+    sc.write_text("""scenario: tiny
+station: simulated
+duration: 10 s
+checks:
+  - {name: no_unserved_load, always: "hall.p_unserved < 1"}
+""")
+    r = subprocess.run([ZHIL, "run", sc, "--out", tmp_path / "tiny", "--db", store], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    db = sqlite3.connect(store)
+    n = 0
+    for station, values in values_by_station.items():
+        for k, v in enumerate(values):
+            run_id = f"{station}-{k:05d}"
+            db.execute("INSERT INTO runs (run_id, kind, station, started_utc, verdict, product) VALUES (?, 'accept', ?, ?, 'PASS', ?)",
+                       (run_id, station, f"2026-11-{1 + k // 1000:02d}T00:{(k // 60) % 60:02d}:{k % 60:02d}Z", product))
+            db.execute("INSERT INTO measurements (run_id, name, value, unit, low, high, verdict) VALUES (?, ?, ?, 'kWh', ?, ?, 'PASS')",
+                       (run_id, name, v, low, high))
+            n += 1
+    db.commit()
+    return store
+
+
+def western_electric(x, centre, s):
+    """The four rules, written independently of zhil: (rule, index) where each fires."""
+    hits = set()
+    for i in range(len(x)):
+        if abs(x[i] - centre) > 3 * s:
+            hits.add((1, i))
+        for sign in (1, -1):
+            beyond = lambda j, k: sign * (x[j] - centre) > k * s
+            if i >= 2 and beyond(i, 2) and sum(beyond(j, 2) for j in range(i - 2, i + 1)) >= 2:
+                hits.add((2, i))
+            if i >= 4 and beyond(i, 1) and sum(beyond(j, 1) for j in range(i - 4, i + 1)) >= 4:
+                hits.add((3, i))
+            if i >= 7 and all(sign * (x[j] - centre) > 0 for j in range(i - 7, i + 1)):
+                hits.add((4, i))
+    return hits
+
+
+def test_spc_figures_agree_with_numpy_and_the_rules_fire_where_they_should(tmp_path):
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(7)
+    steady = list(rng.normal(128.0, 0.6, 60))
+    # Drift on the second station: a shift of +1.5 sigma from run 40 on (rule 4 must fire), and one
+    # wild value (rule 1).
+    drifting = list(rng.normal(127.5, 0.5, 40)) + list(rng.normal(128.4, 0.5, 25))
+    drifting[50] = 135.0
+    store = synthetic_store(tmp_path, {"line-a": steady, "line-b": drifting}, low=115.0, high=140.0)
+    r = subprocess.run([ZHIL, "spc", "capacity", "--db", store, "--json", "--product", "zh-160kwh-16s", "--html",
+                        tmp_path / "spc.html"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [s["station"] for s in out["stations"]] == ["line-a", "line-b"]
+    for s, x in zip(out["stations"], (steady, drifting)):
+        x = np.array(x)
+        mean, sigma = x.mean(), x.std(ddof=1)
+        assert s["n"] == len(x)
+        assert s["mean"] == pytest.approx(mean, rel=1e-12)
+        assert s["sigma"] == pytest.approx(sigma, rel=1e-12)
+        assert s["cp"] == pytest.approx((140.0 - 115.0) / (6 * sigma), rel=1e-12)
+        assert s["cpk"] == pytest.approx(min(140.0 - mean, mean - 115.0) / (3 * sigma), rel=1e-12)
+        sigma_hat = np.abs(np.diff(x)).mean() / 1.128
+        assert s["ucl"] == pytest.approx(mean + 3 * sigma_hat, rel=1e-12)
+        assert {(h["rule"], h["index"]) for h in s["hits"]} == western_electric(list(x), mean, sigma_hat)
+        sub = x[: len(x) // 5 * 5].reshape(-1, 5)
+        assert s["xbar"]["centre"] == pytest.approx(sub.mean(axis=1).mean(), rel=1e-12)
+        assert s["xbar"]["ucl"] == pytest.approx(sub.mean() + 0.577 * np.ptp(sub, axis=1).mean(), rel=1e-12)
+    b = out["stations"][1]
+    assert any(h["rule"] == 1 and h["index"] == 50 for h in b["hits"])
+    assert any(h["rule"] == 4 for h in b["hits"])
+    # The terminal table names the rules; the chart page draws both charts per station, drift marked.
+    table = subprocess.run([ZHIL, "spc", "capacity", "--db", store, "--station", "line-b", "--last", "30", "--html",
+                            tmp_path / "b.html"], capture_output=True, text=True, cwd=ROOT)
+    assert table.returncode == 0 and "rule 1 fires" in table.stdout and "line-a" not in table.stdout, table.stdout
+    dom = browser_dom(tmp_path / "spc.html", tmp_path)
+    assert 'data-charts="4"' in dom and 'data-drawn="4"' in dom, re.search(r"<body[^>]*>", dom).group(0)
+    flagged = re.search(r'id="station-1-i"[^>]*data-flagged="(\d+)"', dom)
+    assert flagged and int(flagged.group(1)) == len({h["index"] for h in b["hits"]})
+    assert subprocess.run([ZHIL, "spc", "nothing_like_it", "--db", store], capture_output=True).returncode == 1
