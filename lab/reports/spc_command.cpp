@@ -160,6 +160,8 @@ int run_spc(const SpcRequest& rq) {
   std::optional<double> low, high;
   std::string unit;
   int k = 0;
+  std::vector<std::vector<RuleHit>> hits_of;  // by station, as `stations`
+  std::vector<const std::vector<Point>*> runs_of;
   for (auto& [station, s] : by_station) {
     if (rq.last > 0 && s.points.size() > rq.last) s.points.erase(s.points.begin(), s.points.end() - static_cast<long>(rq.last));
     std::vector<double> v;
@@ -169,12 +171,17 @@ int run_spc(const SpcRequest& rq) {
     low = s.low;
     high = s.high;
     unit = s.unit;
+    // Hits come in the order of their points. As JSON only when asked for: a long drift fires
+    // on most of 100,000 points.
     json hits = json::array();
     std::vector<std::size_t> flagged;
     for (const RuleHit& h : sum.hits) {
-      hits.push_back({{"rule", h.rule}, {"index", h.index}, {"run_id", s.points[h.index].run_id}, {"what", h.description}});
-      if (std::find(flagged.begin(), flagged.end(), h.index) == flagged.end()) flagged.push_back(h.index);
+      if (rq.json)
+        hits.push_back({{"rule", h.rule}, {"index", h.index}, {"run_id", s.points[h.index].run_id}, {"what", h.description}});
+      if (flagged.empty() || flagged.back() != h.index) flagged.push_back(h.index);
     }
+    hits_of.push_back(sum.hits);
+    runs_of.push_back(&s.points);
     stations.push_back({{"id", "station-" + std::to_string(k++)}, {"station", station}, {"n", sum.n}, {"mean", num(sum.mean)},
                         {"sigma", num(sum.sigma)}, {"cp", num(sum.cp)}, {"cpk", num(sum.cpk)}, {"centre", num(sum.centre)},
                         {"ucl", num(sum.ucl)}, {"lcl", num(sum.lcl)}, {"sigma_hat", num(sum.sigma_hat)},
@@ -197,15 +204,27 @@ int run_spc(const SpcRequest& rq) {
     << fmt(high) << " " << esc(unit) << ". Individuals chart: centre, and control limits at 3 sigma from the moving "
     << "range (green, red dashed); spec limits (orange); red dots where a Western Electric rule fires.</p>\n";
   h << "<table class=\"list\"><tr><th>station</th><th>n</th><th>mean</th><th>sigma</th><th>Cp</th><th>Cpk</th><th>drift</th></tr>\n";
-  for (const json& s : stations) {
+  json page_stations = json::array();
+  for (std::size_t si = 0; si < stations.size(); ++si) {
+    const json& s = stations[si];
     h << "<tr><td>" << esc(s["station"].get<std::string>()) << "</td><td>" << s["n"].get<std::size_t>() << "</td>";
     for (const char* key : {"mean", "sigma", "cp", "cpk"})
       h << "<td>" << fmt(s[key].is_null() ? std::nullopt : std::optional<double>(s[key].get<double>())) << "</td>";
     h << "<td>";
-    for (const json& hit : s["hits"])
-      h << esc(hit["what"].get<std::string>()) << " at #" << hit["index"].get<std::size_t>() + 1 << " (run "
-        << esc(hit["run_id"].get<std::string>()) << ")<br>";
+    // Each rule that fires: how often, and its first three places (a long drift fires thousands of times).
+    std::map<int, std::size_t> shown_of_rule, count_of_rule;
+    for (const RuleHit& hit : hits_of[si]) ++count_of_rule[hit.rule];
+    for (const RuleHit& hit : hits_of[si]) {
+      if (shown_of_rule[hit.rule]++ >= 3) continue;
+      h << esc(hit.description) << " at #" << hit.index + 1 << " (run " << esc((*runs_of[si])[hit.index].run_id) << ")<br>";
+    }
+    for (const auto& [rule, n] : count_of_rule)
+      if (n > 3) h << "rule " << rule << ": " << n - 3 << " more<br>";
     h << "</td></tr>\n";
+    // What the charts need, and no more: the page stays small with 100,000 runs.
+    json ps = s;
+    if (ps.contains("hits")) ps.erase("hits");
+    page_stations.push_back(std::move(ps));
   }
   h << "</table>\n";
   for (const json& s : stations) {
@@ -213,7 +232,9 @@ int run_spc(const SpcRequest& rq) {
     h << "<h2>" << esc(s["station"].get<std::string>()) << "</h2>\n<h3>Individuals</h3><div class=\"plot\" id=\"" << id
       << "-i\"></div>\n<h3>X-bar (subgroups of " << rq.subgroup << ")</h3><div class=\"plot\" id=\"" << id << "-x\"></div>\n";
   }
-  page.add_data("zhil-spc", out);
+  json page_data = out;
+  page_data["stations"] = page_stations;
+  page.add_data("zhil-spc", page_data);
   page.add_script(kSpcScript);
   const std::filesystem::path hp = std::filesystem::absolute(html_file);
   if (Status st = write_report_file(hp.parent_path().string(), hp.filename().string(), page.html()); !st) {
@@ -228,13 +249,14 @@ int run_spc(const SpcRequest& rq) {
   std::printf("spc %s  (%s; limits %s – %s %s)\n", rq.measurement.c_str(), shown.c_str(), fmt(low).c_str(), fmt(high).c_str(),
               unit.c_str());
   std::printf("%-28s %6s %12s %12s %8s %8s  %s\n", "station", "n", "mean", "sigma", "Cp", "Cpk", "drift (Western Electric)");
-  for (const json& s : stations) {
+  for (std::size_t si = 0; si < stations.size(); ++si) {
+    const json& s = stations[si];
     auto val = [&](const char* key) { return s[key].is_null() ? std::optional<double>() : std::optional<double>(s[key].get<double>()); };
     std::string drift;
     std::map<int, std::pair<std::size_t, std::size_t>> per_rule;  // rule -> (count, first index)
-    for (const json& hit : s["hits"]) {
-      auto& e = per_rule[hit["rule"].get<int>()];
-      if (e.first++ == 0) e.second = hit["index"].get<std::size_t>();
+    for (const RuleHit& hit : hits_of[si]) {
+      auto& e = per_rule[hit.rule];
+      if (e.first++ == 0) e.second = hit.index;
     }
     for (const auto& [rule, e] : per_rule)
       drift += (drift.empty() ? "" : "; ") + ("rule " + std::to_string(rule) + " fires " + std::to_string(e.first) +
