@@ -1,5 +1,7 @@
 #include "lab/suite_runner.hpp"
 
+#include "lab/reports/summary_report.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -178,6 +180,7 @@ int run_suite(const SuiteRequest& rq) {
                                                                        nlohmann::ordered_json::error_handler_t::replace) +
                                                               "\n"},
         {"report.md", md.str()},
+        {"report.html", suite_report_html(summary, suite_name)},
         {"junit.xml", junit_text}})
     if (Status st = folder->replace(name, text); !st) {
       std::cerr << "zhil suite: " << st.message() << "\n";
@@ -187,7 +190,7 @@ int run_suite(const SuiteRequest& rq) {
     std::cout << "suite verdict: ERROR (its report could not be written)\n";
     return 2;
   }
-  std::cout << "suite verdict: " << verdict << "\nreport: " << out << "/report.md\n";
+  std::cout << "suite verdict: " << verdict << "\nreport: " << out << "/report.md, " << out << "/report.html\n";
   return worst;
 }
 

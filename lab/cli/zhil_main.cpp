@@ -20,6 +20,7 @@
 #include "lab/run_preparation.hpp"
 #include "lab/project_paths.hpp"
 #include "lab/reports/spc_command.hpp"
+#include "lab/reports/summary_report.hpp"
 #include "lab/resume_run.hpp"
 #include "lab/scenario_runner.hpp"
 #include "harness/config/units.hpp"
@@ -334,6 +335,15 @@ int zhil_main(int argc, char** argv) {
   spc->add_flag("--json", spc_rq.json, "print the figures as JSON instead of the table");
   spc->add_option("--db", spc_rq.db, "results store (default: $ZHIL_DB, else zhil-results/results.db)");
 
+  auto* report = app.add_subcommand(
+      "report", "a summary across stored runs in HTML: pass rate by station and product over time, failing checks ranked");
+  lab::SummaryReportRequest report_rq;
+  report->add_option("--station", report_rq.station, "runs on this station (its name)");
+  report->add_option("--product", report_rq.product, "runs of this product variant");
+  report->add_option("--since", report_rq.since, "runs started on or after this date (2026-11-01)");
+  report->add_option("-o,--out", report_rq.out, "HTML file (default: zhil-report.html here)");
+  report->add_option("--db", report_rq.db, "results store (default: $ZHIL_DB, else zhil-results/results.db)");
+
   auto* accept = app.add_subcommand(
       "accept", "acceptance gate: run a product's acceptance sequence per pack serial; exit 0 ship, 1 no-ship, 2 could not decide");
   lab::AcceptRequest ar;
@@ -411,6 +421,8 @@ int zhil_main(int argc, char** argv) {
   if (rc.db.empty()) rc.db = lab::default_results_location();
   if (spc_rq.db.empty()) spc_rq.db = lab::default_results_location();
   if (spc->parsed()) return lab::run_spc(spc_rq);
+  if (report_rq.db.empty()) report_rq.db = lab::default_results_location();
+  if (report->parsed()) return lab::run_summary_report(report_rq);
   flags.limits.max_output_bytes = static_cast<std::uint64_t>(max_output_gb * 1e9);
   flags.limits.max_memory_bytes = static_cast<std::uint64_t>(max_memory_gb * 1e9);
   for (const auto& p : plugins)

@@ -163,3 +163,58 @@ def test_spc_figures_agree_with_numpy_and_the_rules_fire_where_they_should(tmp_p
     flagged = re.search(r'id="station-1-i"[^>]*data-flagged="(\d+)"', dom)
     assert flagged and int(flagged.group(1)) == len({h["index"] for h in b["hits"]})
     assert subprocess.run([ZHIL, "spc", "nothing_like_it", "--db", store], capture_output=True).returncode == 1
+
+
+def test_a_suite_writes_an_html_report_beside_its_markdown_one(tmp_path):
+    (tmp_path / "ok.yaml").write_text("""scenario: ok
+station: simulated
+duration: 1 min
+checks:
+  - {name: no_unserved_load, always: "hall.p_unserved < 1"}
+""")
+    (tmp_path / "bad.yaml").write_text("""scenario: bad
+station: simulated
+duration: 1 min
+checks:
+  - {name: impossible, always: "grid.f > 100"}
+""")
+    (tmp_path / "suite.yaml").write_text("""suite: small
+scenarios:
+  - file: ok.yaml
+  - file: bad.yaml
+    expect: FAIL
+""")
+    out = tmp_path / "out"
+    r = subprocess.run([ZHIL, "suite", tmp_path / "suite.yaml", "--out", out, "--no-db"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (out / "report.md").exists() and (out / "report.html").exists()
+    dom = browser_dom(out / "report.html", tmp_path)
+    assert re.search(r'id="verdict">PASS<', dom)
+    rows = re.findall(r'<tr class="scenario" data-verdict="([A-Z ]+)">', dom)
+    assert rows == ["PASS", "FAIL"]
+    links = re.findall(r'<a href="([^"]+)">report</a>', dom)
+    assert links == ["ok/report.html", "bad/report.html"] and all((out / link).exists() for link in links)
+
+
+def test_the_summary_report_ranks_failing_checks_and_charts_pass_rates(tmp_path):
+    import sqlite3
+    store = synthetic_store(tmp_path, {"line-a": [128.0] * 10, "line-b": [120.0] * 4})
+    db = sqlite3.connect(store)
+    # line-b: 3 of its 4 runs fail, two of them on the same check.
+    for k, check in ((0, "contactor_opens"), (1, "contactor_opens"), (2, "alarm_in_time")):
+        db.execute("UPDATE runs SET verdict = 'FAIL' WHERE run_id = ?", (f"line-b-{k:05d}",))
+        db.execute("INSERT INTO checks (run_id, name, outcome) VALUES (?, ?, 'FAIL')", (f"line-b-{k:05d}", check))
+    db.commit()
+    r = subprocess.run([ZHIL, "report", "--db", store, "--product", "zh-160kwh-16s", "--out", tmp_path / "summary.html"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"line-a / zh-160kwh-16s\s+10 runs\s+100.0 % pass", r.stdout), r.stdout
+    assert re.search(r"line-b / zh-160kwh-16s\s+4 runs\s+25.0 % pass", r.stdout), r.stdout
+    dom = browser_dom(tmp_path / "summary.html", tmp_path)
+    ranked = re.findall(r'<tr class="ranked"><td>(\d+)</td><td>([^<]+)</td><td>(\d+)</td>', dom)
+    assert ranked[:2] == [("1", "contactor_opens", "2"), ("2", "alarm_in_time", "1")], ranked
+    plot = re.search(r'<div class="plot" id="pass-rate"([^>]*)>', dom).group(1)
+    assert 'data-series="2"' in plot and 'data-drawn="1"' in plot, plot
+    assert subprocess.run([ZHIL, "report", "--db", store, "--station", "nowhere", "--out", tmp_path / "x.html"],
+                          capture_output=True).returncode == 1
