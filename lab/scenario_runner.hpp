@@ -31,6 +31,9 @@ struct ScenarioRunRequest {
   Duration checkpoint_every{0};  // zhil run --checkpoint-every: the run's state into the store this often
   // zhil resume: continue the run of this checkpoint (its files, seed, folder and store row).
   std::shared_ptr<const RunCheckpoint> resume;
+  // zhil run --serve ADDRESS:PORT: the live view (lab/reports/live_view); empty: none.
+  std::string serve, serve_token;
+  std::vector<std::string> serve_signals;
 };
 
 struct ScenarioRunOutcome {

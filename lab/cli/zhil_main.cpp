@@ -43,6 +43,8 @@ struct RunFlags {
   std::optional<std::uint64_t> seed;
   lab::ResourceLimits limits;
   std::string checkpoint_every;  // "1 h", "600 s"; empty: none
+  std::string serve, serve_token;
+  std::vector<std::string> serve_signals;
 };
 
 int report_run(const std::string& command, const std::string& scenario, const lab::ScenarioRunOutcome& o);
@@ -60,6 +62,9 @@ int cmd_run(const std::string& scenario, const RunFlags& f) {
   r.announce_start = true;
   r.results_db = f.no_db ? "" : f.db;
   r.dut_serial = f.dut_serial;
+  r.serve = f.serve;
+  r.serve_token = f.serve_token;
+  r.serve_signals = f.serve_signals;
   if (!f.checkpoint_every.empty()) {
     const QuantityParse q = parse_quantity(f.checkpoint_every, "s");
     if (!q.value || *q.value <= 0) {
@@ -269,6 +274,12 @@ int zhil_main(int argc, char** argv) {
   run->add_option("--out", flags.out, "result folder (default: results/<scenario>-<time>)");
   run->add_flag("--overwrite", flags.overwrite, "replace an earlier run's results in --out");
   run->add_option("--dut-serial", flags.dut_serial, "serial number of the device under test, for the record and the store");
+  run->add_option("--serve", flags.serve,
+                  "serve a live view of the run at ADDRESS:PORT (127.0.0.1:8080; port 0: a free one); beyond "
+                  "loopback it needs a token");
+  run->add_option("--serve-token", flags.serve_token, "the live view's token (default beyond loopback: a random one)");
+  run->add_option("--serve-signals", flags.serve_signals, "signals to plot live (default: those the checks read)")
+      ->delimiter(',');
   run->add_option("--checkpoint-every", flags.checkpoint_every,
                   "keep the run's state in the results store this often (\"1 h\", \"600 s\" of run time), so that "
                   "zhil resume can continue it");

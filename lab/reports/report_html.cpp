@@ -27,6 +27,25 @@ std::string esc(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> signal_names_in(const std::string& text) {
+  std::vector<std::string> out;
+  auto ident = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
+           (!first && (std::isdigit(static_cast<unsigned char>(c)) || c == '.'));
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    if (!ident(text[i], true)) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && ident(text[j], false)) ++j;
+    out.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
 void ReportPage::add_data(const std::string& id, const nlohmann::json& data) {
   // Inside <script>, "</" would end the element: JSON allows "<\/" for it.
   std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -13,6 +14,9 @@
 namespace zhil::lab {
 
 std::string esc(std::string_view text);  // HTML text and attribute values
+// The names an expression reads: identifiers with dots (pack1.t_max, run.inv1.comm_ok); words
+// without a dot (and, or) are among them, and are not signals.
+std::vector<std::string> signal_names_in(const std::string& expression);
 
 class ReportPage {
  public:

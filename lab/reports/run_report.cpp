@@ -24,26 +24,6 @@ using nlohmann::json;
 // and the checks' marks are at their exact times whatever is shown.
 constexpr std::size_t kMaxPlotRows = 200'000;
 
-// The names a check's condition reads: identifiers with dots (pack1.t_max, run.inv1.comm_ok).
-std::vector<std::string> names_in(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  auto ident = [](char c, bool first) {
-    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (!first && (std::isdigit(static_cast<unsigned char>(c)) || c == '.'));
-  };
-  while (i < text.size()) {
-    if (ident(text[i], true)) {
-      std::size_t j = i;
-      while (j < text.size() && ident(text[j], false)) ++j;
-      out.push_back(text.substr(i, j - i));
-      i = j;
-    } else {
-      ++i;
-    }
-  }
-  return out;
-}
-
 // The columns of timeseries.csv that the report plots, as read back from the file the run wrote.
 struct SeriesTable {
   std::vector<std::string> header;  // t first
@@ -148,7 +128,7 @@ std::string run_report_html(const TestRecord& r, const Scenario* sc, const std::
       if (spec.kind == CheckKind::eventually || spec.kind == CheckKind::settles)
         p.until = std::min(p.until, to_seconds(spec.from + spec.within));
     }
-    for (const std::string& n : names_in(c.condition)) p.signals.push_back(n);
+    for (const std::string& n : signal_names_in(c.condition)) p.signals.push_back(n);
     if (c.outcome == CheckOutcome::fail && c.evidence) {
       p.violation = c.evidence->t_s;
       p.violation_what = c.evidence->what;

@@ -218,3 +218,113 @@ def test_the_summary_report_ranks_failing_checks_and_charts_pass_rates(tmp_path)
     assert 'data-series="2"' in plot and 'data-drawn="1"' in plot, plot
     assert subprocess.run([ZHIL, "report", "--db", store, "--station", "nowhere", "--out", tmp_path / "x.html"],
                           capture_output=True).returncode == 1
+
+
+LIVE_SCENARIO = """scenario: live
+station: simulated
+duration: {duration}
+cycle: {cycle}
+record_interval: {cycle}
+record: [grid.p_import, hall.p_demand]
+timeline:
+  - {{at: {step}, load: {{power: 1.3 MW}}}}
+checks:
+  - {{name: no_unserved_load, always: "hall.p_unserved < 1"}}
+  - {{name: demand_stays_low, always: "hall.p_demand < 1.2e6"}}
+"""
+
+
+def start_served(tmp_path, duration="12 s", cycle="100 ms", signals="grid.p_import,hall.p_demand", step="7 s"):
+    sc = tmp_path / "live.yaml"
+    sc.write_text(LIVE_SCENARIO.format(duration=duration, cycle=cycle, step=step))
+    p = subprocess.Popen([ZHIL, "run", sc, "--realtime", "--no-db", "--out", tmp_path / "out", "--serve", "127.0.0.1:0",
+                          "--serve-signals", signals],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    line = p.stdout.readline()
+    assert line.startswith("live view: http://127.0.0.1:"), line + p.stderr.read()
+    return p, line.split()[2]
+
+
+def test_the_live_view_shows_a_running_bench_in_a_browser(tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    p, url = start_served(tmp_path)
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}"):
+        opts.add_argument(a)
+    opts.binary_location = CHROMIUM
+    from selenium.webdriver.chrome.service import Service
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=opts)
+    try:
+        driver.get(url)
+        wait = WebDriverWait(driver, 30, poll_frequency=0.05)
+        body = driver.find_element(By.TAG_NAME, "body")
+        wait.until(lambda d: body.get_attribute("data-connected") == "1")
+        cell = wait.until(lambda d: (d.find_elements(By.CSS_SELECTOR, 'td[data-signal="hall.p_demand"]') or [None])[0])
+        # The demand before the step, then the step at 3 s, seen on the page while the run goes.
+        wait.until(lambda d: cell.text not in ("", "—"))
+        before, t0 = cell.text, float(body.get_attribute("data-last-t"))
+        assert t0 < 7, "the browser connected after the step: nothing left to see change"
+        wait.until(lambda d: float(body.get_attribute("data-last-t")) > t0)  # time goes on, on the page
+        wait.until(lambda d: cell.text != before)
+        assert p.poll() is None, "the run ended before the page saw the change"
+        assert int(body.get_attribute("data-frames")) > 3
+        # The check on the demand fails at the step: the page says so before the run ends.
+        row = driver.find_element(By.CSS_SELECTOR, 'tr[data-check="demand_stays_low"]')
+        wait.until(lambda d: row.get_attribute("data-state") == "FAIL")
+        verdict = driver.find_element(By.ID, "verdict")
+        assert verdict.text in ("FAIL so far", "FAIL"), verdict.text
+        canvas_drawn = driver.execute_script(
+            "const c = document.querySelector('#live canvas'); const g = c.getContext('2d');"
+            "const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;"
+            "for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;")
+        assert canvas_drawn > 0
+        wait.until(lambda d: verdict.text == "FAIL")  # the end, pushed too
+        driver.save_screenshot(str(tmp_path / "live.png"))
+    finally:
+        driver.quit()
+        p.communicate(timeout=60)
+    assert p.returncode == 1
+
+
+def test_a_client_that_stops_reading_costs_the_run_nothing(tmp_path):
+    import socket
+    # Every signal of the station in each frame (about 20 kB): the client's buffers fill at once.
+    p, url = start_served(tmp_path, duration="6 s", cycle="20 ms", signals="**", step="3 s")
+    port = int(url.split(":")[2].split("/")[0])
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    # ...and never reads again.
+    out, err = p.communicate(timeout=120)
+    s.close()
+    rec = json.loads((tmp_path / "out" / "record.json").read_text())
+    assert rec["run"]["real_time"]["overruns"] == 0, rec["run"]["real_time"]
+    assert rec["time"]["cycles"] == 301
+    assert any(e["what"].startswith("live view: ") and "frames dropped" in e["what"] for e in rec["events"]), rec["events"]
+
+
+def test_the_live_view_beyond_loopback_needs_its_token(tmp_path):
+    import urllib.request
+    import urllib.error
+    sc = tmp_path / "live.yaml"
+    sc.write_text(LIVE_SCENARIO.format(duration="3 s", cycle="100 ms", step="1 s"))
+    # 0.0.0.0 listens everywhere; the test only connects to loopback.
+    p = subprocess.Popen([ZHIL, "run", sc, "--realtime", "--no-db", "--out", tmp_path / "out", "--serve", "0.0.0.0:0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        url = p.stdout.readline().split()[2]
+        token = url.split("?token=")[1]
+        assert len(token) == 32
+        port = url.split(":")[2].split("/")[0]
+        with pytest.raises(urllib.error.HTTPError) as no:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10)
+        assert no.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/?token=wrong{token[5:]}", timeout=10)
+        assert b"<!DOCTYPE html>" in urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=10).read()
+    finally:
+        p.communicate(timeout=60)
