@@ -13,6 +13,7 @@
 #include "harness/host_signals.hpp"
 #include "harness/recording/test_record.hpp"
 #include "lab/project_paths.hpp"
+#include "lab/reports/live_view.hpp"
 #include "lab/results/results_sink.hpp"
 #include "lab/scenario_runner.hpp"
 
@@ -158,6 +159,15 @@ ScriptedRun::ScriptedRun(RunRequest rq) {
   rows_ = std::make_shared<RowBuffer>(prepared_->scenario.record, 1ull << 30);
   run.add_sink(rows_);
   if (results) run.add_sink(results);
+  if (!rq.serve.empty()) {
+    try {
+      live_ = lab::serve_live_view(rq.serve, rq.serve_token);
+    } catch (const std::exception& e) {
+      abandon_folder();
+      throw std::invalid_argument(e.what());
+    }
+    run.add_sink(std::make_shared<lab::LiveViewSink>(live_, &prepared_->scenario, std::vector<std::string>{}));
+  }
   run.set_output(folder_);
   bool ok = false;
   {

@@ -22,6 +22,7 @@
 
 #include "bindings/row_buffer.hpp"
 #include "harness/recording/output_folder.hpp"
+#include "lab/reports/live_view.hpp"
 #include "lab/run_preparation.hpp"
 
 namespace zhil::python {
@@ -41,6 +42,7 @@ struct RunRequest {
   bool overwrite = false;
   std::string dut_serial;
   std::string results_db;    // the results store the run goes into; empty: none
+  std::string serve, serve_token;  // the live view (ADDRESS:PORT); empty: none
   bool show_progress = false;
   std::uint64_t max_memory_bytes = 4ull << 30;
   std::uint64_t max_output_bytes = 4ull << 30;
@@ -51,6 +53,7 @@ class ScriptedRun {
   // Prepares (every name bound; errors raise zhil.ScenarioError / StationError...), claims the
   // results folder and sets the run up: devices activated, time 0.
   explicit ScriptedRun(RunRequest request);
+  std::string live_url() const { return live_ ? live_->url() : ""; }
   ~ScriptedRun();
 
   bool step(bool catch_signals);
@@ -99,6 +102,7 @@ class ScriptedRun {
   bool created_folder_ = false;
   std::unique_ptr<lab::PreparedRun> prepared_;
   std::shared_ptr<RowBuffer> rows_;
+  std::shared_ptr<lab::LiveViewServer> live_;  // serve=: the live view (its sink in the run shares it)
   std::shared_ptr<OutputFolder> folder_;
   std::string core_name_;
   bool finished_ = false;

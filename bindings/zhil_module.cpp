@@ -182,7 +182,7 @@ PYBIND11_MODULE(_zhil, m) {
   py::class_<ScriptedRun>(m, "ScriptedRun")
       .def(py::init([](std::shared_ptr<Scenario> scenario, const std::string& scenario_text, const std::string& station, py::object core, py::object seed,
                        bool realtime, const std::string& out, bool overwrite, const std::string& dut_serial,
-                       bool progress, const std::string& db) {
+                       bool progress, const std::string& db, const std::string& serve, const std::string& serve_token) {
              RunRequest rq;
              rq.scenario = scenario;
              rq.scenario_text = scenario_text;
@@ -195,10 +195,14 @@ PYBIND11_MODULE(_zhil, m) {
              rq.dut_serial = dut_serial;
              rq.show_progress = progress;
              rq.results_db = db;
+             rq.serve = serve;
+             rq.serve_token = serve_token;
              return std::make_unique<ScriptedRun>(std::move(rq));
            }),
            py::arg("scenario"), py::arg("scenario_text"), py::arg("station"), py::arg("core"), py::arg("seed"), py::arg("realtime"), py::arg("out"),
-           py::arg("overwrite"), py::arg("dut_serial"), py::arg("progress"), py::arg("db") = "")
+           py::arg("overwrite"), py::arg("dut_serial"), py::arg("progress"), py::arg("db") = "",
+           py::arg("serve") = "", py::arg("serve_token") = "")
+      .def("live_url", &ScriptedRun::live_url)
       .def("step", &ScriptedRun::step, py::arg("catch_signals"))
       .def("until", &ScriptedRun::until, py::arg("t"), py::arg("catch_signals"))
       .def("run_to_end", &ScriptedRun::run_to_end, py::arg("catch_signals"))

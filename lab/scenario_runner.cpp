@@ -86,21 +86,8 @@ ScenarioRunOutcome run_scenario(const ScenarioRunRequest& rq) {
     out.results_store = results->shown_location();
   }
   if (!rq.serve.empty()) {
-    // ADDRESS:PORT, [IPv6]:PORT.
-    const auto colon = rq.serve.rfind(':');
-    std::string address = colon == std::string::npos ? "" : rq.serve.substr(0, colon);
-    if (address.size() > 1 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
-    unsigned long port = 70000;
     try {
-      if (colon != std::string::npos) port = std::stoul(rq.serve.substr(colon + 1));
-    } catch (const std::exception&) {
-    }
-    if (address.empty() || port > 65535) {
-      out.message = "--serve " + rq.serve + ": give ADDRESS:PORT (127.0.0.1:8080; port 0 picks a free one)";
-      return out;
-    }
-    try {
-      auto server = std::make_shared<LiveViewServer>(address, static_cast<unsigned short>(port), rq.serve_token);
+      auto server = serve_live_view(rq.serve, rq.serve_token);
       prepared->run->add_sink(std::make_shared<LiveViewSink>(server, &prepared->scenario, rq.serve_signals));
       std::cout << "live view: " << server->url() << std::endl;
     } catch (const std::exception& e) {

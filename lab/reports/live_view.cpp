@@ -244,6 +244,20 @@ void LiveViewServer::publish(std::string frame) {
 std::uint64_t LiveViewServer::frames_dropped() const { return impl_->dropped.load(); }
 std::uint64_t LiveViewServer::clients() const { return impl_->connected.load(); }
 
+std::shared_ptr<LiveViewServer> serve_live_view(const std::string& serve, const std::string& token) {
+  const auto colon = serve.rfind(':');
+  std::string address = colon == std::string::npos ? "" : serve.substr(0, colon);
+  if (address.size() > 1 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
+  unsigned long port = 70000;
+  try {
+    if (colon != std::string::npos) port = std::stoul(serve.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (address.empty() || port > 65535)
+    throw std::runtime_error("--serve " + serve + ": give ADDRESS:PORT (127.0.0.1:8080; port 0 picks a free one)");
+  return std::make_shared<LiveViewServer>(address, static_cast<unsigned short>(port), token);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 namespace {

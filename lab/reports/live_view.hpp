@@ -44,6 +44,10 @@ class LiveViewServer {
   std::shared_ptr<Impl> impl_;
 };
 
+// "ADDRESS:PORT" ("127.0.0.1:8080", "[::1]:0"; port 0: a free one) served; std::runtime_error
+// saying what is wrong with it otherwise.
+std::shared_ptr<LiveViewServer> serve_live_view(const std::string& address_port, const std::string& token);
+
 class LiveViewSink final : public RunSink {
  public:
   // `signals`: the signals to plot (empty: those the scenario's checks read, up to eight).

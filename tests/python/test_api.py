@@ -279,3 +279,30 @@ def test_a_python_run_goes_into_the_results_store_as_it_runs(tmp_path, root):
     with pytest.raises(zhil.ResultsStoreError, match="a-file"):
         zhil.run(root / SCENARIO, out=tmp_path / "out3", db=str(tmp_path / "a-file" / "store.db"))
     assert not (tmp_path / "out3").exists()
+
+
+def test_a_python_run_serves_its_live_view(tmp_path, root):
+    # Driven step by step from Python, the live view is what zhil run --serve serves: the page, and
+    # the frames over its WebSocket (here read with a bare HTTP client: the browser test is e2e's).
+    import socket
+    import urllib.request
+    with zhil.run(root / SCENARIO, out=tmp_path / "out", serve="127.0.0.1:0") as run:
+        url = run.live_url
+        assert url.startswith("http://127.0.0.1:") and "token" not in url
+        run.until("1 min")
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        assert "<!DOCTYPE html>" in page and 'id="verdict"' in page
+        port = int(url.split(":")[2].rstrip("/"))
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        got = b""
+        while b'"names"' not in got:
+            chunk = s.recv(65536)
+            assert chunk, "the live view closed before its first frame"
+            got += chunk
+        assert b"101 Switching Protocols" in got
+        s.close()
+        run.run_to_end()
+    with pytest.raises(ValueError):
+        zhil.run(root / SCENARIO, out=tmp_path / "bad", serve="nowhere")

@@ -167,6 +167,11 @@ class Run:
             self._r.finish("ERROR", "Python script raised:\n" + text)
         return False
 
+    @property
+    def live_url(self) -> Optional[str]:
+        """Where the live view is served (zhil.run(serve=...)), with its token if it needs one; None without."""
+        return self._r.live_url() or None
+
     def finish(self) -> Record:
         """Ends the run now (the safe state, then the record) and returns the record. A run stopped
         before its scenario's end is ABORTED."""
@@ -315,7 +320,8 @@ def _results_location(db: Optional[str]) -> str:
 def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Station, str, None] = None,
         core: Union[ControlCore, str, None] = None, seed: Optional[int] = None, realtime: bool = False,
         out: Optional[Union[str, "os.PathLike[str]"]] = None, *, overwrite: bool = False,
-        dut_serial: Optional[str] = None, progress: Optional[bool] = None, db: Optional[str] = None) -> Run:
+        dut_serial: Optional[str] = None, progress: Optional[bool] = None, db: Optional[str] = None,
+        serve: Optional[str] = None, serve_token: Optional[str] = None) -> Run:
     """Starts a run: the scenario bound to the station (every name checked), the results folder
     claimed, the devices activated, time 0.
 
@@ -327,6 +333,8 @@ def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Stati
     progress: simulated time, speed and ETA on the terminal (default: when stderr is a terminal).
     db: the results store the run goes into, a SQLite file or a postgresql:// URI (default: $ZHIL_DB,
     else zhil-results/results.db under the working directory); "" keeps the results folder only.
+    serve: "127.0.0.1:PORT" serves a live view of the run (port 0: a free one; run.live_url says
+    where); beyond loopback it needs serve_token (default: a random one, in run.live_url).
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(os.fspath(scenario))
@@ -345,7 +353,8 @@ def run(scenario: Union[Scenario, str, "os.PathLike[str]"], station: Union[Stati
     impl = None
     try:
         impl = _zhil.ScriptedRun(spec, text, station_file, core, seed, realtime, os.fspath(out) if out else "",
-                                 overwrite, dut_serial or "", progress, _results_location(db))
+                                 overwrite, dut_serial or "", progress, _results_location(db), serve or "",
+                                 serve_token or "")
         return Run(impl, scenario)
     except BaseException as e:
         # A Ctrl-C that lands just as the run starts: the bench is made safe before it propagates.
