@@ -16,7 +16,7 @@ packages=(
   libsocketcan-dev python3-can can-utils qemu-system-x86 busybox-static cpio xz-utils
   pybind11-dev python3-dev python3-numpy dpkg-dev file
   libsqlite3-dev sqlite3 libpq-dev postgresql libcereal-dev
-  chromium
+  chromium chromium-driver python3-selenium
 )
 # npm (for the reports' front-end code) comes with Node.js; Debian's npm only if there is none, as
 # it would conflict with a Node.js installed from elsewhere.
