@@ -69,7 +69,10 @@ def test_a_second_signal_during_the_safe_state_cuts_nothing_short(tmp_path):
     stdout, stderr = p.communicate(timeout=600)
     assert p.returncode == 2, stdout + stderr
     assert "ABORTED peak-shaving-24h" in stdout
-    assert_safe_and_aborted(out, "SIGTERM")
+    # The first signal the program takes is named: SIGTERM, unless the machine was so busy that all
+    # three were pending at once (the kernel then hands over the lowest-numbered first, SIGHUP).
+    why = record(out)["error"]
+    assert_safe_and_aborted(out, "SIGTERM" if "SIGTERM" in why else "SIGHUP")
 
 
 def catches(pid, sig):
@@ -188,7 +191,7 @@ def test_a_results_folder_is_locked_and_earlier_results_need_overwrite(tmp_path)
                           text=True, timeout=600)
     assert over.returncode == 0, over.stdout + over.stderr
     assert record(out)["scenario"]["name"] == "strip-cycle-placement"
-    assert sorted(x.name for x in out.iterdir()) == ["junit.xml", "record.json", "timeseries.csv"]
+    assert sorted(x.name for x in out.iterdir()) == ["junit.xml", "record.json", "report.html", "timeseries.csv"]
 
 
 def test_a_planted_link_is_not_followed(tmp_path, zhil):
