@@ -485,7 +485,9 @@ void Run::Impl::setup() {
       if (cp->software_version != ZHIL_VERSION)
         throw CheckpointError("resume: run " + cp->run_id + " was taken by zhil " + cp->software_version +
                               "; this is zhil " + ZHIL_VERSION + ", whose state may not be laid out the same");
-      for (const auto& [file, sha] : cp->inputs) {
+      for (const auto& input : cp->inputs) {
+        const std::string& file = input.first;
+        const std::string& sha = input.second;
         auto it = std::find_if(record_.inputs.begin(), record_.inputs.end(), [&](const auto& x) { return x.first == file; });
         if (it == record_.inputs.end() || it->second != sha)
           throw CheckpointError("resume: input file " + file + " has changed since run " + cp->run_id + " started" +

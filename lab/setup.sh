@@ -42,9 +42,11 @@ fi
 
 # The reports' front-end code (uPlot), pinned by lab/reports/web/package-lock.json and inlined into
 # every report at build time: nothing is loaded from a network when a report is opened.
-if [ ! -f lab/reports/web/node_modules/uplot/dist/uPlot.iife.min.js ]; then
-  echo "zhil setup: installing the reports' front-end code (npm ci in lab/reports/web)"
-  (cd lab/reports/web && npm ci --no-audit --no-fund --loglevel=error)
+pinned=$(grep -A3 '"node_modules/uplot"' lab/reports/web/package-lock.json | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p')
+installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' lab/reports/web/node_modules/uplot/package.json 2>/dev/null || true)
+if [ ! -f lab/reports/web/node_modules/uplot/dist/uPlot.iife.min.js ] || [ "$installed" != "$pinned" ]; then
+  echo "zhil setup: installing the reports' front-end code (npm ci in lab/reports/web: uPlot $pinned)"
+  (cd lab/reports/web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -63,24 +65,27 @@ bool same(const std::string& a, const std::string& b) {  // no early exit on the
 }  // namespace
 
 // One browser's WebSocket: one frame written at a time, the newest waiting; a frame replaced while
-// waiting is dropped.
+// waiting is dropped. At the end, what is waiting is written and the socket closed normally.
 class LiveClient : public std::enable_shared_from_this<LiveClient> {
  public:
-  LiveClient(tcp::socket socket, std::atomic<std::uint64_t>& dropped) : ws_(std::move(socket)), dropped_(dropped) {}
-  // `hello`: what every client gets first (the signals' names); `last`: the newest frame.
-  template <class Request>
-  void start(Request req, std::shared_ptr<const std::string> hello, std::shared_ptr<const std::string> last) {
+  LiveClient(tcp::socket socket, std::atomic<std::uint64_t>& dropped, std::function<void()> on_gone)
+      : ws_(std::move(socket)), dropped_(dropped), on_gone_(std::move(on_gone)) {}
+  ~LiveClient() {
+    if (on_gone_) on_gone_();
+  }
+  // Frames are taken from `frames()` when the handshake is done: the newest then, not at connect.
+  template <class Request, class Frames>
+  void start(Request req, Frames frames) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.async_accept(req, [self = shared_from_this(), hello, last](beast::error_code ec) {
+    ws_.async_accept(req, [self = shared_from_this(), frames](beast::error_code ec) {
       if (ec) return;
       self->open_ = true;
-      if (hello) self->send(hello);
-      if (last && last != hello) self->send(last);
+      for (auto& f : frames()) self->send(f);
       self->read();  // to see a close
     });
   }
   void send(std::shared_ptr<const std::string> frame) {
-    if (!open_) return;
+    if (!open_ || !frame) return;
     if (writing_) {
       if (waiting_) ++dropped_;
       waiting_ = std::move(frame);
@@ -88,7 +93,11 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
     }
     write(std::move(frame));
   }
-  bool open() const { return open_; }
+  // The run is over: what is waiting goes out, then a normal close.
+  void finish() {
+    closing_ = true;
+    if (open_ && !writing_) close();
+  }
 
  private:
   void write(std::shared_ptr<const std::string> frame) {
@@ -101,7 +110,12 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
         return;
       }
       if (self->waiting_) self->write(std::exchange(self->waiting_, nullptr));
+      else if (self->closing_) self->close();
     });
+  }
+  void close() {
+    open_ = false;
+    ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
   }
   void read() {
     ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -116,57 +130,94 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
   websocket::stream<tcp::socket> ws_;
   beast::flat_buffer in_;
   std::atomic<std::uint64_t>& dropped_;
+  std::function<void()> on_gone_;
   std::shared_ptr<const std::string> waiting_;
-  bool writing_ = false, open_ = false;
+  bool writing_ = false, open_ = false, closing_ = false;
 };
 
-struct LiveViewServer::Impl : std::enable_shared_from_this<Impl> {
+// Owned by the server alone; every handler refers to it by pointer and the io_context (with the
+// handlers still in it) goes before it, so nothing outlives the server and its port is freed.
+struct LiveViewServer::Impl {
+  static constexpr int kMaxConnections = 32;
   asio::io_context io;
   tcp::acceptor acceptor{io};
-  std::string address, token, page;
+  asio::steady_timer retry{io}, deadline{io};
+  std::string address, token, page, host;  // host: address:port as a browser on loopback names it
+  unsigned short port = 0;
   std::shared_ptr<const std::string> hello, last;
   std::vector<std::weak_ptr<LiveClient>> clients;
   std::atomic<std::uint64_t> dropped{0}, connected{0};
+  // HTTP requests being read, and WebSocket clients. Shared with the clients, whose end may come
+  // as the io_context (declared first, so gone last) drops their handlers.
+  std::shared_ptr<int> connections = std::make_shared<int>(0);
+  bool stopping = false;
   std::thread thread;
   std::mutex page_mutex;
 
   void accept() {
-    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;  // closed
-      // A slow browser shows as a full send buffer soon, not after megabytes of old frames.
-      socket.set_option(asio::socket_base::send_buffer_size(64 * 1024));
-      self->serve(std::move(socket));
-      self->accept();
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || stopping) return;
+      if (ec) {
+        // Out of descriptors, say: try again shortly rather than stop serving for good.
+        retry.expires_after(std::chrono::milliseconds(200));
+        retry.async_wait([this](beast::error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      if (*connections >= kMaxConnections) {
+        beast::error_code ignored;
+        socket.close(ignored);  // too many: this one is refused, the run's own descriptors are not
+      } else {
+        // A slow browser shows as a full send buffer soon, not after megabytes of old frames.
+        beast::error_code ignored;
+        socket.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
+        serve(std::move(socket));
+      }
+      accept();
     });
   }
 
+  // A browser on this machine names the server by the address it is bound to (or localhost);
+  // a page of another site (its Origin) must not read the bench.
+  bool same_origin(const http::request<http::string_body>& req) const {
+    const std::string h(req[http::field::host]);
+    const bool host_ok = !token.empty() || h == host || h == "localhost:" + std::to_string(port);
+    const auto origin = req.find(http::field::origin);
+    const bool origin_ok = origin == req.end() || std::string(origin->value()) == "http://" + h;
+    return host_ok && origin_ok;
+  }
+
   void serve(tcp::socket socket) {
+    ++*connections;
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     auto buffer = std::make_shared<beast::flat_buffer>();
     auto req = std::make_shared<http::request<http::string_body>>();
     stream->expires_after(std::chrono::seconds(10));
-    http::async_read(*stream, *buffer, *req, [self = shared_from_this(), stream, buffer, req](beast::error_code ec, std::size_t) {
-      if (ec) return;
+    http::async_read(*stream, *buffer, *req, [this, stream, buffer, req](beast::error_code ec, std::size_t) {
+      --*connections;
+      if (ec || stopping) return;
       const std::string target(req->target());
-      const bool allowed = self->token.empty() || same(token_of(target), self->token);
+      const bool allowed = (token.empty() || same(token_of(target), token)) && same_origin(*req);
       if (websocket::is_upgrade(*req) && target.rfind("/ws", 0) == 0) {
-        if (!allowed) return self->respond(stream, http::status::forbidden, "a token is needed (?token=...)\n", "text/plain");
+        if (!allowed) return respond(stream, http::status::forbidden, "refused: a token or this machine's page is needed\n", "text/plain");
         stream->expires_never();
-        auto client = std::make_shared<LiveClient>(stream->release_socket(), self->dropped);
-        ++self->connected;
-        self->clients.push_back(client);
-        client->start(*req, self->hello, self->last);
+        ++*connections;
+        auto client = std::make_shared<LiveClient>(stream->release_socket(), dropped, [n = connections] { --*n; });
+        ++connected;
+        clients.push_back(client);
+        client->start(*req, [this] { return std::vector<std::shared_ptr<const std::string>>{hello, last != hello ? last : nullptr}; });
         return;
       }
       if (req->method() != http::verb::get || (target != "/" && target.rfind("/?", 0) != 0))
-        return self->respond(stream, http::status::not_found, "not found\n", "text/plain");
-      if (!allowed) return self->respond(stream, http::status::forbidden, "a token is needed (?token=...)\n", "text/plain");
+        return respond(stream, http::status::not_found, "not found\n", "text/plain");
+      if (!allowed) return respond(stream, http::status::forbidden, "refused: a token or this machine's page is needed\n", "text/plain");
       std::string page_copy;
       {
-        std::lock_guard<std::mutex> l(self->page_mutex);
-        page_copy = self->page;
+        std::lock_guard<std::mutex> l(page_mutex);
+        page_copy = page;
       }
-      self->respond(stream, http::status::ok, std::move(page_copy), "text/html; charset=utf-8");
+      respond(stream, http::status::ok, std::move(page_copy), "text/html; charset=utf-8");
     });
   }
 
@@ -189,14 +240,30 @@ struct LiveViewServer::Impl : std::enable_shared_from_this<Impl> {
     for (auto& w : clients)
       if (auto c = w.lock()) c->send(frame);
   }
+
+  // The end of the run: no new client; each one gets what is waiting and a normal close, for at
+  // most two seconds, then the loop stops whatever is left.
+  void shutdown() {
+    stopping = true;
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    retry.cancel();
+    for (auto& w : clients)
+      if (auto c = w.lock()) c->finish();
+    clients.clear();
+    deadline.expires_after(std::chrono::seconds(2));
+    deadline.async_wait([this](beast::error_code ec) {
+      if (!ec) io.stop();
+    });
+  }
 };
 
 LiveViewServer::LiveViewServer(const std::string& address, unsigned short port, std::string token)
-    : impl_(std::make_shared<Impl>()) {
+    : impl_(std::make_unique<Impl>()) {
   beast::error_code ec;
   const auto addr = asio::ip::make_address(address, ec);
   if (ec) throw std::runtime_error("--serve " + address + ": not an IP address");
-  // Anyone on the network could watch (and later steer) a bench served beyond loopback: a token.
+  // Anyone on the network could watch the bench served beyond loopback: a token.
   if (!addr.is_loopback() && token.empty()) token = random_token();
   impl_->token = std::move(token);
   impl_->address = address;
@@ -206,22 +273,31 @@ LiveViewServer::LiveViewServer(const std::string& address, unsigned short port, 
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error("live view: cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+  impl_->port = impl_->acceptor.local_endpoint().port();
+  const bool v6 = address.find(':') != std::string::npos;
+  impl_->host = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(impl_->port);
   impl_->accept();
-  impl_->thread = std::thread([impl = impl_] { impl->io.run(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    // A handler that throws must not end the process (the run is what matters): the view stops.
+    try {
+      impl->io.run();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "zhil: live view stopped: %s\n", e.what());
+    }
+  });
 }
 
 LiveViewServer::~LiveViewServer() {
-  impl_->io.stop();
+  asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
   if (impl_->thread.joinable()) impl_->thread.join();
+  // The io_context goes first (Impl's members in reverse), with whatever handlers are left in it.
 }
 
 std::string LiveViewServer::url() const {
-  const bool v6 = impl_->address.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + impl_->address + "]" : impl_->address) + ":" + std::to_string(port()) + "/" +
-         (impl_->token.empty() ? "" : "?token=" + impl_->token);
+  return "http://" + impl_->host + "/" + (impl_->token.empty() ? "" : "?token=" + impl_->token);
 }
 
-unsigned short LiveViewServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short LiveViewServer::port() const { return impl_->port; }
 
 void LiveViewServer::set_page(std::string html) {
   std::lock_guard<std::mutex> l(impl_->page_mutex);
@@ -230,7 +306,7 @@ void LiveViewServer::set_page(std::string html) {
 
 void LiveViewServer::publish_hello(std::string frame) {
   auto f = std::make_shared<const std::string>(std::move(frame));
-  asio::post(impl_->io, [impl = impl_, f] {
+  asio::post(impl_->io, [impl = impl_.get(), f] {
     impl->hello = f;
     impl->broadcast(f);
   });
@@ -238,7 +314,7 @@ void LiveViewServer::publish_hello(std::string frame) {
 
 void LiveViewServer::publish(std::string frame) {
   auto f = std::make_shared<const std::string>(std::move(frame));
-  asio::post(impl_->io, [impl = impl_, f] { impl->broadcast(f); });
+  asio::post(impl_->io, [impl = impl_.get(), f] { impl->broadcast(f); });
 }
 
 std::uint64_t LiveViewServer::frames_dropped() const { return impl_->dropped.load(); }

@@ -41,7 +41,7 @@ class LiveViewServer {
 
  private:
   struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // "ADDRESS:PORT" ("127.0.0.1:8080", "[::1]:0"; port 0: a free one) served; std::runtime_error

@@ -47,17 +47,17 @@ std::vector<std::string> signal_names_in(const std::string& text) {
 }
 
 void ReportPage::add_data(const std::string& id, const nlohmann::json& data) {
-  // Inside <script>, "</" would end the element: JSON allows "<\/" for it.
+  // Inside <script>, "</script" would end the element and "<!--" would change how the rest of the
+  // page is parsed: no <, > or & reaches the page as such (JSON spells them \u003c... in strings,
+  // the only place they can be).
   std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string safe;
   safe.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '/') {
-      safe += "<\\/";
-      ++i;
-    } else {
-      safe += text[i];
-    }
+  for (char c : text) {
+    if (c == '<') safe += "\\u003c";
+    else if (c == '>') safe += "\\u003e";
+    else if (c == '&') safe += "\\u0026";
+    else safe += c;
   }
   data_ += "<script type=\"application/json\" id=\"" + esc(id) + "\">" + safe + "</script>\n";
 }

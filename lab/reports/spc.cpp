@@ -48,16 +48,17 @@ SpcSummary spc_summary(const std::vector<double>& x, std::optional<double> low, 
     if (beyond(i, 3, true) || beyond(i, 3, false))
       s.hits.push_back({1, i, std::string("rule 1: beyond 3 sigma (") + side(x[i] > c) + ")"});
     for (bool above : {true, false}) {
-      if (i >= 2) {
+      // At the start of the series the windows are the points there are.
+      if (i >= 1) {
         int n = 0;
-        for (std::size_t j = i - 2; j <= i; ++j) n += beyond(j, 2, above);
+        for (std::size_t j = i >= 2 ? i - 2 : 0; j <= i; ++j) n += beyond(j, 2, above);
         // Fires where the run completes: the last point is one of those beyond.
         if (n >= 2 && beyond(i, 2, above))
           s.hits.push_back({2, i, std::string("rule 2: 2 of 3 beyond 2 sigma (") + side(above) + ")"});
       }
-      if (i >= 4) {
+      if (i >= 3) {
         int n = 0;
-        for (std::size_t j = i - 4; j <= i; ++j) n += beyond(j, 1, above);
+        for (std::size_t j = i >= 4 ? i - 4 : 0; j <= i; ++j) n += beyond(j, 1, above);
         if (n >= 4 && beyond(i, 1, above))
           s.hits.push_back({3, i, std::string("rule 3: 4 of 5 beyond 1 sigma (") + side(above) + ")"});
       }

@@ -96,7 +96,7 @@ constexpr std::string_view kSpcScript = R"js(
     const xs = s.values.map((_, i) => i + 1);
     chart(s.id + '-i', xs, s.values, [
       { y: s.centre, color: '#2ca02c' }, { y: s.ucl, color: '#d00', dash: true }, { y: s.lcl, color: '#d00', dash: true },
-      { y: D.low, color: '#e69500' }, { y: D.high, color: '#e69500' }], s.flagged);
+      { y: s.low, color: '#e69500' }, { y: s.high, color: '#e69500' }], s.flagged);
     if (s.xbar && s.xbar.means.length)
       chart(s.id + '-x', s.xbar.means.map((_, i) => i + 1), s.xbar.means, [
         { y: s.xbar.centre, color: '#2ca02c' }, { y: s.xbar.ucl, color: '#d00', dash: true },
@@ -122,8 +122,15 @@ int run_spc(const SpcRequest& rq) {
     shown = store->describe();
     std::string sql =
         "SELECT r.station, r.started_utc, r.run_id, m.name, m.dut_serial, m.value, m.low, m.high, m.unit FROM "
-        "measurements m JOIN runs r ON r.run_id = m.run_id WHERE (m.name = $1 OR m.name LIKE $2) AND m.value IS NOT NULL";
-    std::vector<SqlParam> params{rq.measurement, "%." + rq.measurement};
+        "measurements m JOIN runs r ON r.run_id = m.run_id WHERE (m.name = $1 OR m.name LIKE $2 ESCAPE '!') AND m.value "
+        "IS NOT NULL";
+    // The base name taken literally by LIKE (its % and _ escaped).
+    std::string like = "%.";
+    for (char c : rq.measurement) {
+      if (c == '%' || c == '_' || c == '!') like += '!';
+      like += c;
+    }
+    std::vector<SqlParam> params{rq.measurement, like};
     if (!rq.product.empty()) {
       params.emplace_back(rq.product);
       sql += " AND r.product = $" + std::to_string(params.size());

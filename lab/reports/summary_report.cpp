@@ -1,5 +1,6 @@
 #include "lab/reports/summary_report.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -75,7 +76,19 @@ std::string suite_report_html(const nlohmann::ordered_json& s, const std::string
     if (!e.value("error", std::string()).empty() && v != "PASS")
       h << "<br><span class=\"reason\">" << esc(e.value("error", "")) << "</span>";
     h << "</td><td>" << wall << "</td><td>";
-    if (e.contains("record") && !e["record"].is_null()) h << "<a href=\"" << esc(stem) << "/report.html\">report</a>";
+    if (e.contains("record") && !e["record"].is_null()) {
+      // A relative link whatever the file is called (javascript:x.yaml is a folder, not a scheme).
+      std::string href = "./";
+      for (unsigned char c : stem) {
+        if (std::isalnum(c) || c == '.' || c == '_' || c == '-') href += static_cast<char>(c);
+        else {
+          char buf[4];
+          std::snprintf(buf, sizeof buf, "%%%02X", c);
+          href += buf;
+        }
+      }
+      h << "<a href=\"" << esc(href) << "/report.html\">report</a>";
+    }
     h << "</td></tr>\n";
   }
   h << "</table>\n";
@@ -158,7 +171,7 @@ int run_summary_report(const SummaryReportRequest& rq) {
   std::ostringstream& h = page.body();
   h << "<h1>Runs in the results store</h1><p class=\"note\">" << esc(shown)
     << (rq.station.empty() ? "" : ", station " + esc(rq.station)) << (rq.product.empty() ? "" : ", product " + esc(rq.product))
-    << (rq.since.empty() ? "" : ", since " + esc(rq.since)) << "; " << day_list.front() << " to " << day_list.back() << "</p>\n";
+    << (rq.since.empty() ? "" : ", since " + esc(rq.since)) << "; " << esc(day_list.front()) << " to " << esc(day_list.back()) << "</p>\n";
   h << "<h2>By station and product</h2>\n<table class=\"list\" id=\"totals\"><tr><th>station / product</th><th>runs</th>"
        "<th>PASS</th><th>FAIL</th><th>ERROR, ABORTED</th><th>pass rate</th></tr>\n";
   for (const auto& [key, c] : totals) {

@@ -114,9 +114,9 @@ def western_electric(x, centre, s):
             hits.add((1, i))
         for sign in (1, -1):
             beyond = lambda j, k: sign * (x[j] - centre) > k * s
-            if i >= 2 and beyond(i, 2) and sum(beyond(j, 2) for j in range(i - 2, i + 1)) >= 2:
+            if i >= 1 and beyond(i, 2) and sum(beyond(j, 2) for j in range(max(0, i - 2), i + 1)) >= 2:
                 hits.add((2, i))
-            if i >= 4 and beyond(i, 1) and sum(beyond(j, 1) for j in range(i - 4, i + 1)) >= 4:
+            if i >= 3 and beyond(i, 1) and sum(beyond(j, 1) for j in range(max(0, i - 4), i + 1)) >= 4:
                 hits.add((3, i))
             if i >= 7 and all(sign * (x[j] - centre) > 0 for j in range(i - 7, i + 1)):
                 hits.add((4, i))
@@ -194,7 +194,7 @@ scenarios:
     rows = re.findall(r'<tr class="scenario" data-verdict="([A-Z ]+)">', dom)
     assert rows == ["PASS", "FAIL"]
     links = re.findall(r'<a href="([^"]+)">report</a>', dom)
-    assert links == ["ok/report.html", "bad/report.html"] and all((out / link).exists() for link in links)
+    assert links == ["./ok/report.html", "./bad/report.html"] and all((out / link).exists() for link in links)
 
 
 def test_the_summary_report_ranks_failing_checks_and_charts_pass_rates(tmp_path):
@@ -296,7 +296,7 @@ def test_a_client_that_stops_reading_costs_the_run_nothing(tmp_path):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
-    s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % port + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
     # ...and never reads again.
     out, err = p.communicate(timeout=120)
@@ -328,3 +328,27 @@ def test_the_live_view_beyond_loopback_needs_its_token(tmp_path):
         assert b"<!DOCTYPE html>" in urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=10).read()
     finally:
         p.communicate(timeout=60)
+
+
+def test_hostile_names_do_not_break_a_report(tmp_path):
+    # Names and messages from files reach the page as text and inside its JSON: none may end a
+    # script or change how the page is parsed.
+    sc = tmp_path / "hostile.yaml"
+    sc.write_text("""scenario: hostile
+station: simulated
+duration: 1 min
+record: [grid.f]
+timeline:
+  - {at: 10 s, load: {power: 900 kW}, note: "x</script><!--<script>alert(1)</script>"}
+checks:
+  - {name: "c<!--<script>", always: "grid.f > 100"}
+""")
+    out = tmp_path / "out"
+    r = subprocess.run([ZHIL, "run", sc, "--out", out, "--no-db"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 1, r.stdout + r.stderr
+    html = (out / "report.html").read_text()
+    assert "<!--<script>" not in html and "</script><!--" not in html
+    dom = browser_dom(out / "report.html", tmp_path)
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    assert 'data-ready="1"' in body and 'data-drawn="1"' in body, body
+    assert attrs(dom, "check-0")["violation"] == "0"

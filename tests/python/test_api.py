@@ -294,7 +294,7 @@ def test_a_python_run_serves_its_live_view(tmp_path, root):
         assert "<!DOCTYPE html>" in page and 'id="verdict"' in page
         port = int(url.split(":")[2].rstrip("/"))
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % port + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         got = b""
         while b'"names"' not in got:
