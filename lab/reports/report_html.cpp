@@ -194,7 +194,8 @@ const std::string_view kRunReportScript = R"js(
       series: [{ label: 't (s)' }].concat(p.signals.map((s, i) => ({ label: s, stroke: colors[i % colors.length], width: 1, spanGaps: false }))),
       hooks: { drawClear: [shade], draw: [mark, ink] },
     };
-    new uPlot(opts, data, el);
+    // Kept on the page for scripts (the report benchmark zooms them).
+    (window.zhilPlots = window.zhilPlots || []).push(new uPlot(opts, data, el));
     if (p.violation) el.dataset.violation = String(p.violation.t);
   }
   // Pixels on each canvas once drawn: the plot was really drawn (a test reads this).
