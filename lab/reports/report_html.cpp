@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/recording/output_folder.hpp"
 #include "lab/reports/web_assets.hpp"
 
 namespace zhil::lab {
@@ -103,17 +104,12 @@ Status write_report_file(const std::string& dir, const std::string& name, const 
   const std::string tmp = dir + "/.zhil-tmp-" + name + "-" + std::to_string(getpid());
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error(path + ": cannot create: " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return Status::error(path + ": write failed: " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
+  // The project's one complete-write loop (short writes, EINTR).
+  if (!write_all(fd, text)) {
+    const int e = errno;
+    close(fd);
+    unlink(tmp.c_str());
+    return Status::error(path + ": write failed: " + std::strerror(e));
   }
   if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
